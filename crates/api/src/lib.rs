@@ -1,0 +1,1 @@
+//! HTTP façades (being written).

@@ -1,0 +1,7 @@
+//! One module per command.
+
+pub mod demo_data;
+pub mod import;
+pub mod migrate;
+pub mod pat;
+pub mod serve;

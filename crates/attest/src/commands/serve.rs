@@ -1,0 +1,122 @@
+//! `attest serve [--listen ADDR] [--demo]`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use attest_api::{router, AppState};
+use attest_domain::{Authority, Clock, IdentityId, SystemClock};
+use attest_engine::credentials::Credentials;
+use attest_engine::demo::{write_demo_bundle, DemoOptions};
+use attest_engine::import::{import_bundle, NoProgress};
+use attest_store::Store;
+
+use crate::config::{ServeSettings, Settings};
+
+/// The seed of the organisation `--demo` loads, so every demo shows the same people.
+const DEMO_SEED: u64 = 2026;
+
+/// Serves until SIGINT or SIGTERM, then drains requests in flight and closes the pools.
+pub async fn run(settings: &Settings, serve: &ServeSettings, demo: bool) -> anyhow::Result<ExitCode> {
+    let store = crate::store::open(&settings.database_url, &settings.pool).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let credentials = Credentials::new(store.clone(), clock.clone(), serve.token_ttl).await?;
+    let demo_admin = if demo {
+        load_demo(store.as_ref(), clock.as_ref(), serve.demo_identities).await?
+    } else {
+        None
+    };
+
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", serve.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, backend = store.backend().as_str(), "attest is serving");
+    println!("Attest is serving on http://{addr}");
+    if let Some(admin) = demo_admin {
+        let pat = credentials
+            .create_pat(admin, vec![Authority::OrgAdmin], "demo administrator".to_owned())
+            .await?;
+        println!("Demo administrator ({}, ORG_ADMIN):", pat.identity_id);
+        println!("  client id:     {}", pat.client_id);
+        println!("  client secret: {}", pat.client_secret);
+        println!("Get a token:");
+        println!(
+            "  curl -s -X POST http://{addr}/oauth/token -d grant_type=client_credentials -d client_id={} -d client_secret={}",
+            pat.client_id, pat.client_secret
+        );
+    }
+
+    let state = AppState {
+        store: store.clone(),
+        credentials,
+        clock,
+    };
+    let app = router(state);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stop_tx.send(true);
+    });
+    let grace = serve.shutdown_grace;
+    let mut stop_rx = stop_rx;
+    tokio::select! {
+        result = server => result.context("server failed")?,
+        _ = async {
+            let _ = stop_rx.wait_for(|stopped| *stopped).await;
+            tokio::time::sleep(grace).await;
+        } => tracing::warn!(?grace, "requests still in flight after the grace period; closing"),
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fills an empty database with the demo organisation. Returns the identity that gets a fresh
+/// administrator token, when the demo organisation is (now) in the database.
+async fn load_demo(store: &dyn Store, clock: &dyn Clock, identities: u32) -> anyhow::Result<Option<IdentityId>> {
+    let options = DemoOptions { identities, seed: DEMO_SEED };
+    let dir = tempfile::tempdir().context("cannot create a temporary folder for the demo bundle")?;
+    let summary = write_demo_bundle(dir.path(), &options).context("cannot generate the demo organisation")?;
+    let admin = IdentityId(summary.admin_identity_id.clone());
+    if store.warehouse_counts().await?.identities == 0 {
+        tracing::info!(identities, "loading the demo organisation into the empty database");
+        let report = import_bundle(store, clock, dir.path(), Arc::new(NoProgress))
+            .await
+            .context("cannot load the demo organisation")?;
+        for file in &report.files {
+            tracing::info!(%file, "demo data loaded");
+        }
+    } else {
+        tracing::info!("the database is not empty; --demo loads nothing");
+    }
+    if store.identity(&admin).await?.is_some() {
+        Ok(Some(admin))
+    } else {
+        println!("--demo: the database holds other data; create a token with `attest pat create`.");
+        Ok(None)
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,17 @@
+//! The domain of Attest: the identity warehouse's types, the authorities a caller may hold,
+//! the injected clock, and the rules that need no I/O (cell parsing, manager-loop detection).
+//!
+//! Policy: this crate never performs I/O, never reads the wall clock except through
+//! [`clock::SystemClock`], and knows nothing of HTTP or SQL. Every other crate builds on it.
+
+pub mod auth;
+pub mod clock;
+pub mod hierarchy;
+pub mod ids;
+pub mod values;
+pub mod warehouse;
+
+pub use auth::{Authority, AuthorityParseError};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use ids::*;
+pub use warehouse::*;
