@@ -57,3 +57,13 @@ pub async fn all_stores() -> Vec<(&'static str, Arc<dyn Store>)> {
     }
     stores
 }
+
+/// A database URL for a fresh, empty PostgreSQL schema (for tests that run the `attest`
+/// binary), or `None` (after printing why) when `ATTEST_TEST_DATABASE_URL` is not set.
+pub async fn fresh_postgres_url() -> Option<String> {
+    let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
+        eprintln!("PostgreSQL test skipped: {POSTGRES_URL_VAR} is not set");
+        return None;
+    };
+    Some(postgres::fresh_schema_url(&base).await)
+}
