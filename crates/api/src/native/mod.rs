@@ -1,0 +1,36 @@
+//! Attest's own API, under `/api/v1`: administration and introspection that the vendor
+//! APIs have no place for.
+//!
+//! Policy: JSON in camelCase; every route needs a bearer token (the family router is wrapped
+//! in [`crate::auth::authenticate`]) and declares any authority it requires next to its
+//! path. Errors use the native body of [`crate::error`]:
+//! `{"error": {"status", "code", "message", "details"}, "requestId"}`.
+//! Handlers hold no rules: they call the store or the engine and translate shapes.
+
+pub mod me;
+pub mod warehouse;
+
+use attest_domain::Authority;
+use axum::routing::get;
+use axum::Router;
+
+use crate::auth::require_any;
+use crate::AppState;
+
+/// Where the native API is mounted.
+pub const PREFIX: &str = "/api/v1";
+
+/// Who may read warehouse-wide figures: administrators and auditors.
+pub const WAREHOUSE_READERS: &[Authority] = &[
+    Authority::OrgAdmin,
+    Authority::CertAdmin,
+    Authority::ReportAdmin,
+];
+
+/// The native routes, each with its authority requirement (none: any valid token).
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/me", get(me::get_me)).route(
+        "/warehouse/summary",
+        get(warehouse::get_warehouse_summary).route_layer(require_any(WAREHOUSE_READERS)),
+    )
+}

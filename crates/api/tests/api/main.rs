@@ -1,0 +1,13 @@
+//! The HTTP surface end to end: every test drives the real router with `oneshot`, on SQLite
+//! always and on PostgreSQL when `ATTEST_TEST_DATABASE_URL` is set (see
+//! [`support::each_store`]). One test binary, many modules, so it links once.
+
+mod support;
+
+mod auth;
+mod families;
+mod health;
+mod internal_errors;
+mod native;
+mod oauth;
+mod request_id;
