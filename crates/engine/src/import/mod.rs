@@ -9,7 +9,7 @@
 //! part of the warehouse untouched.
 //!
 //! Two halves run side by side: a blocking thread reads and validates the CSV files
-//! ([`parse`]) and streams validated batches through a bounded channel to this async half,
+//! (the `parse` module) and streams validated batches through a bounded channel to this async half,
 //! which writes them inside one [`ImportTx`]. Memory therefore does not grow with the number
 //! of assignments.
 
