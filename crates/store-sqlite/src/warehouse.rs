@@ -1,0 +1,359 @@
+//! Reads of the identity warehouse ([`WarehouseStore`]).
+//!
+//! Policy: every read here runs on the reader pool, never on the writer, so reads neither wait
+//! for an import nor see its uncommitted rows. Member lists come back in bundle order
+//! (`position`); every other list has the order the trait documents.
+
+use async_trait::async_trait;
+use attest_domain::*;
+use attest_store::{StoreResult, WarehouseStore};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Sqlite, Transaction};
+
+use crate::codec::{decode_attributes, decode_enum, decode_opt_time, get};
+use crate::error::{corrupt, db_err};
+use crate::SqliteStore;
+
+/// Runs `sql` with one text parameter and returns the first row, if any.
+async fn row_by_id<'c, E>(
+    executor: E,
+    sql: &'static str,
+    id: &str,
+) -> StoreResult<Option<SqliteRow>>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .map_err(db_err)
+}
+
+/// Runs `sql` with one text parameter and returns the single text column of every row.
+async fn ids_by_id<'c, E>(executor: E, sql: &'static str, id: &str) -> StoreResult<Vec<String>>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_all(executor)
+        .await
+        .map_err(db_err)
+}
+
+impl SqliteStore {
+    /// Starts a read transaction on a reader, so that a record and its member list come from
+    /// the same committed state even if an import commits in between.
+    async fn snapshot(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.reader.begin().await.map_err(db_err)
+    }
+
+    /// Runs `sql` (assignment columns, one text parameter) and decodes every row.
+    async fn fetch_assignments(&self, sql: &'static str, id: &str) -> StoreResult<Vec<Assignment>> {
+        let rows = sqlx::query(sql)
+            .bind(id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(assignment_from_row).collect()
+    }
+}
+
+fn identity_from_row(row: &SqliteRow) -> StoreResult<Identity> {
+    Ok(Identity {
+        id: IdentityId(get(row, "id")?),
+        name: get(row, "name")?,
+        display_name: get(row, "display_name")?,
+        email: get(row, "email")?,
+        manager_id: get::<Option<String>>(row, "manager_id")?.map(IdentityId),
+        department: get(row, "department")?,
+        title: get(row, "title")?,
+        location: get(row, "location")?,
+        lifecycle_state: get(row, "lifecycle_state")?,
+        active: get(row, "active")?,
+        attributes: decode_attributes(&get::<String>(row, "attributes")?)?,
+    })
+}
+
+fn assignment_from_row(row: &SqliteRow) -> StoreResult<Assignment> {
+    Ok(Assignment {
+        identity_id: get::<Option<String>>(row, "identity_id")?.map(IdentityId),
+        account_id: get::<Option<String>>(row, "account_id")?.map(AccountId),
+        access_type: decode_enum("access_type", &get::<String>(row, "access_type")?)?,
+        access_id: get(row, "access_id")?,
+        origin: decode_enum("origin", &get::<String>(row, "origin")?)?,
+        granted_at: decode_opt_time(get(row, "granted_at")?)?,
+    })
+}
+
+/// A `COUNT(*)` column, which SQLite hands over as `i64`.
+fn count(row: &SqliteRow, column: &str) -> StoreResult<u64> {
+    let n: i64 = get(row, column)?;
+    u64::try_from(n).map_err(|e| corrupt(&format!("count {column}"), e))
+}
+
+#[async_trait]
+impl WarehouseStore for SqliteStore {
+    async fn warehouse_counts(&self) -> StoreResult<WarehouseCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM identities) AS identities,
+                    (SELECT COUNT(*) FROM sources) AS sources,
+                    (SELECT COUNT(*) FROM entitlements) AS entitlements,
+                    (SELECT COUNT(*) FROM access_profiles) AS access_profiles,
+                    (SELECT COUNT(*) FROM roles) AS roles,
+                    (SELECT COUNT(*) FROM accounts) AS accounts,
+                    (SELECT COUNT(*) FROM assignments) AS assignments,
+                    (SELECT COUNT(*) FROM governance_groups) AS governance_groups,
+                    (SELECT COUNT(*) FROM entitlement_permissions) AS permissions",
+        )
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(WarehouseCounts {
+            identities: count(&row, "identities")?,
+            sources: count(&row, "sources")?,
+            entitlements: count(&row, "entitlements")?,
+            access_profiles: count(&row, "access_profiles")?,
+            roles: count(&row, "roles")?,
+            accounts: count(&row, "accounts")?,
+            assignments: count(&row, "assignments")?,
+            governance_groups: count(&row, "governance_groups")?,
+            permissions: count(&row, "permissions")?,
+        })
+    }
+
+    async fn identity(&self, id: &IdentityId) -> StoreResult<Option<Identity>> {
+        row_by_id(
+            &self.reader,
+            "SELECT id, name, display_name, email, manager_id, department, title, location,
+                    lifecycle_state, active, attributes
+             FROM identities WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        .as_ref()
+        .map(identity_from_row)
+        .transpose()
+    }
+
+    async fn source(&self, id: &SourceId) -> StoreResult<Option<Source>> {
+        let Some(row) = row_by_id(
+            &self.reader,
+            "SELECT id, name, description, owner_id, type FROM sources WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Source {
+            id: SourceId(get(&row, "id")?),
+            name: get(&row, "name")?,
+            description: get(&row, "description")?,
+            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
+            source_type: get(&row, "type")?,
+        }))
+    }
+
+    async fn entitlement(&self, id: &EntitlementId) -> StoreResult<Option<Entitlement>> {
+        let Some(row) = row_by_id(
+            &self.reader,
+            "SELECT id, source_id, name, attribute, value, description, privileged, owner_id
+             FROM entitlements WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Entitlement {
+            id: EntitlementId(get(&row, "id")?),
+            source_id: SourceId(get(&row, "source_id")?),
+            name: get(&row, "name")?,
+            attribute: get(&row, "attribute")?,
+            value: get(&row, "value")?,
+            description: get(&row, "description")?,
+            privileged: get(&row, "privileged")?,
+            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
+        }))
+    }
+
+    async fn entitlement_permissions(&self, id: &EntitlementId) -> StoreResult<Vec<Permission>> {
+        let rows = sqlx::query(
+            "SELECT entitlement_id, target, rights FROM entitlement_permissions
+             WHERE entitlement_id = ?1 ORDER BY target",
+        )
+        .bind(id.as_str())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Permission {
+                    entitlement_id: EntitlementId(get(row, "entitlement_id")?),
+                    target: get(row, "target")?,
+                    rights: get(row, "rights")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn access_profile(&self, id: &AccessProfileId) -> StoreResult<Option<AccessProfile>> {
+        let mut tx = self.snapshot().await?;
+        let Some(row) = row_by_id(
+            &mut *tx,
+            "SELECT id, name, description, source_id, owner_id
+             FROM access_profiles WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let entitlement_ids = ids_by_id(
+            &mut *tx,
+            "SELECT entitlement_id FROM access_profile_entitlements
+             WHERE access_profile_id = ?1 ORDER BY position",
+            id.as_str(),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(AccessProfile {
+            id: AccessProfileId(get(&row, "id")?),
+            name: get(&row, "name")?,
+            description: get(&row, "description")?,
+            source_id: get::<Option<String>>(&row, "source_id")?.map(SourceId),
+            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
+            entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
+        }))
+    }
+
+    async fn role(&self, id: &RoleId) -> StoreResult<Option<Role>> {
+        let mut tx = self.snapshot().await?;
+        let Some(row) = row_by_id(
+            &mut *tx,
+            "SELECT id, name, description, owner_id, privileged FROM roles WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let access_profile_ids = ids_by_id(
+            &mut *tx,
+            "SELECT access_profile_id FROM role_access_profiles
+             WHERE role_id = ?1 ORDER BY position",
+            id.as_str(),
+        )
+        .await?;
+        let entitlement_ids = ids_by_id(
+            &mut *tx,
+            "SELECT entitlement_id FROM role_entitlements WHERE role_id = ?1 ORDER BY position",
+            id.as_str(),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(Role {
+            id: RoleId(get(&row, "id")?),
+            name: get(&row, "name")?,
+            description: get(&row, "description")?,
+            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
+            access_profile_ids: access_profile_ids
+                .into_iter()
+                .map(AccessProfileId)
+                .collect(),
+            entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
+            privileged: get(&row, "privileged")?,
+        }))
+    }
+
+    async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>> {
+        let Some(row) = row_by_id(
+            &self.reader,
+            "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
+                    disabled, locked, last_used
+             FROM accounts WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Account {
+            id: AccountId(get(&row, "id")?),
+            source_id: SourceId(get(&row, "source_id")?),
+            native_identity: get(&row, "native_identity")?,
+            name: get(&row, "name")?,
+            identity_id: get::<Option<String>>(&row, "identity_id")?.map(IdentityId),
+            machine: get(&row, "machine")?,
+            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
+            disabled: get(&row, "disabled")?,
+            locked: get(&row, "locked")?,
+            last_used: decode_opt_time(get(&row, "last_used")?)?,
+        }))
+    }
+
+    async fn governance_group(
+        &self,
+        id: &GovernanceGroupId,
+    ) -> StoreResult<Option<GovernanceGroup>> {
+        let mut tx = self.snapshot().await?;
+        let Some(row) = row_by_id(
+            &mut *tx,
+            "SELECT id, name, description, owner_id FROM governance_groups WHERE id = ?1",
+            id.as_str(),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let member_ids = ids_by_id(
+            &mut *tx,
+            "SELECT identity_id FROM governance_group_members
+             WHERE group_id = ?1 ORDER BY position",
+            id.as_str(),
+        )
+        .await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(GovernanceGroup {
+            id: GovernanceGroupId(get(&row, "id")?),
+            name: get(&row, "name")?,
+            description: get(&row, "description")?,
+            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
+            member_ids: member_ids.into_iter().map(IdentityId).collect(),
+        }))
+    }
+
+    async fn assignments_of_identity(&self, id: &IdentityId) -> StoreResult<Vec<Assignment>> {
+        // Ties (the same access through several accounts) are broken by holder key, so the
+        // order is total and the same on both backends (bytewise text order).
+        self.fetch_assignments(
+            "SELECT identity_id, account_id, access_type, access_id, origin, granted_at
+             FROM assignments WHERE identity_id = ?1
+             ORDER BY access_type, access_id, holder_key",
+            id.as_str(),
+        )
+        .await
+    }
+
+    async fn assignments_of_account(&self, id: &AccountId) -> StoreResult<Vec<Assignment>> {
+        self.fetch_assignments(
+            "SELECT identity_id, account_id, access_type, access_id, origin, granted_at
+             FROM assignments WHERE account_id = ?1
+             ORDER BY access_type, access_id, holder_key",
+            id.as_str(),
+        )
+        .await
+    }
+
+    async fn direct_reports(&self, id: &IdentityId) -> StoreResult<Vec<IdentityId>> {
+        let ids = ids_by_id(
+            &self.reader,
+            "SELECT id FROM identities WHERE manager_id = ?1 ORDER BY id",
+            id.as_str(),
+        )
+        .await?;
+        Ok(ids.into_iter().map(IdentityId).collect())
+    }
+}
