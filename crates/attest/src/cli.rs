@@ -42,7 +42,12 @@ pub struct GlobalArgs {
     pub log_format: Option<LogFormat>,
 
     /// Most database connections open at once.
-    #[arg(long, global = true, env = "ATTEST_DB_MAX_CONNECTIONS", value_name = "N")]
+    #[arg(
+        long,
+        global = true,
+        env = "ATTEST_DB_MAX_CONNECTIONS",
+        value_name = "N"
+    )]
     pub db_max_connections: Option<u32>,
 }
 

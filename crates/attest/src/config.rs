@@ -46,7 +46,8 @@ impl FileConfig {
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read configuration file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
+        toml::from_str(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display()))
     }
 }
 
@@ -86,8 +87,15 @@ impl Settings {
                 .clone()
                 .or_else(|| file.database_url.clone())
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
-            log: args.log.clone().or_else(|| file.log.clone()).unwrap_or_else(|| "info".to_owned()),
-            log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+            log: args
+                .log
+                .clone()
+                .or_else(|| file.log.clone())
+                .unwrap_or_else(|| "info".to_owned()),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
             pool: PoolConfig {
                 max_connections: args
                     .db_max_connections
@@ -112,11 +120,19 @@ impl ServeSettings {
                 .or(file.listen)
                 .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default address")),
             token_ttl: chrono::Duration::seconds(i64::from(
-                args.token_ttl.or(file.token_ttl_seconds).unwrap_or(3600).max(1),
+                args.token_ttl
+                    .or(file.token_ttl_seconds)
+                    .unwrap_or(3600)
+                    .max(1),
             )),
-            demo_identities: args.demo_identities.or(file.demo_identities).unwrap_or(2000),
+            demo_identities: args
+                .demo_identities
+                .or(file.demo_identities)
+                .unwrap_or(2000),
             shutdown_grace: Duration::from_secs(u64::from(
-                args.shutdown_grace.or(file.shutdown_grace_seconds).unwrap_or(30),
+                args.shutdown_grace
+                    .or(file.shutdown_grace_seconds)
+                    .unwrap_or(30),
             )),
         }
     }
@@ -134,10 +150,13 @@ mod tests {
             "database_url = \"sqlite://from-file.db\"\nlisten = \"127.0.0.1:9000\"\ntoken_ttl_seconds = 60\n",
         )
         .unwrap();
-        let cli = Cli::try_parse_from(["attest", "--database", "sqlite://flag.db", "serve"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["attest", "--database", "sqlite://flag.db", "serve"]).unwrap();
         let settings = Settings::resolve(&cli.global, &file);
         assert_eq!(settings.database_url, "sqlite://flag.db");
-        let crate::cli::Command::Serve(serve) = &cli.command else { panic!("serve") };
+        let crate::cli::Command::Serve(serve) = &cli.command else {
+            panic!("serve")
+        };
         let serve = ServeSettings::resolve(serve, &file);
         assert_eq!(serve.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(serve.token_ttl.num_seconds(), 60);

@@ -43,13 +43,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let file = FileConfig::load(cli.global.config.as_deref())?;
     let settings = Settings::resolve(&cli.global, &file);
     telemetry::init(&settings.log, settings.log_format)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => commands::serve::run(&settings, &config::ServeSettings::resolve(&args, &file), args.demo).await,
+            Command::Serve(args) => {
+                commands::serve::run(
+                    &settings,
+                    &config::ServeSettings::resolve(&args, &file),
+                    args.demo,
+                )
+                .await
+            }
             Command::Import(args) => commands::import::run(&settings, &args.dir).await,
             Command::DemoData(args) => commands::demo_data::run(&args),
-            Command::Pat { command: PatCommand::Create(args) } => commands::pat::create(&settings, &args).await,
+            Command::Pat {
+                command: PatCommand::Create(args),
+            } => commands::pat::create(&settings, &args).await,
             Command::Migrate => commands::migrate::run(&settings).await,
         }
     })

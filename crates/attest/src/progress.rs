@@ -13,7 +13,9 @@ pub struct TerminalProgress {
 impl TerminalProgress {
     /// A progress display that draws nothing when standard error is not a terminal.
     pub fn new() -> Self {
-        Self { bar: Mutex::new(None) }
+        Self {
+            bar: Mutex::new(None),
+        }
     }
 
     fn replace(&self, bar: Option<ProgressBar>) {

@@ -21,9 +21,15 @@ pub async fn open(url: &str, pool: &PoolConfig) -> anyhow::Result<Arc<dyn Store>
                 .with_context(|| format!("cannot open PostgreSQL database {}", redact(url)))?,
         )
     } else {
-        bail!("unsupported database URL \"{}\": use sqlite://PATH or postgres://...", redact(url));
+        bail!(
+            "unsupported database URL \"{}\": use sqlite://PATH or postgres://...",
+            redact(url)
+        );
     };
-    store.migrate().await.context("cannot apply database migrations")?;
+    store
+        .migrate()
+        .await
+        .context("cannot apply database migrations")?;
     Ok(store)
 }
 
@@ -33,7 +39,12 @@ pub fn redact(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme_end + 3], &userinfo[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
                 None => url.to_owned(),
             }
         }

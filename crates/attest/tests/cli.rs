@@ -38,14 +38,32 @@ fn databases(dir: &Path) -> Vec<String> {
 
 #[test]
 fn help_describes_every_command() {
-    let out = Command::new(env!("CARGO_BIN_EXE_attest")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_attest"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for cmd in ["serve", "import", "demo-data", "pat", "migrate", "--database"] {
+    for cmd in [
+        "serve",
+        "import",
+        "demo-data",
+        "pat",
+        "migrate",
+        "--database",
+    ] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
-    for sub in [&["serve", "--help"][..], &["import", "--help"], &["demo-data", "--help"], &["pat", "create", "--help"]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_attest")).args(sub).output().unwrap();
+    for sub in [
+        &["serve", "--help"][..],
+        &["import", "--help"],
+        &["demo-data", "--help"],
+        &["pat", "create", "--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_attest"))
+            .args(sub)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{sub:?}");
         assert!(text(&out.stdout).contains("Usage: attest"), "{sub:?}");
     }
@@ -55,7 +73,17 @@ fn help_describes_every_command() {
 fn import_loads_a_bundle_and_refuses_a_broken_one_without_writing() {
     let tmp = tempfile::tempdir().unwrap();
     let bundle = tmp.path().join("bundle");
-    let out = attest(&sqlite_url(tmp.path()), &["demo-data", bundle.to_str().unwrap(), "--identities", "300", "--seed", "3"]);
+    let out = attest(
+        &sqlite_url(tmp.path()),
+        &[
+            "demo-data",
+            bundle.to_str().unwrap(),
+            "--identities",
+            "300",
+            "--seed",
+            "3",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("identities.csv: 300 rows"));
 
@@ -63,7 +91,10 @@ fn import_loads_a_bundle_and_refuses_a_broken_one_without_writing() {
         let out = attest(&db, &["import", bundle.to_str().unwrap()]);
         assert!(out.status.success(), "{db}: {}", text(&out.stderr));
         let stdout = text(&out.stdout);
-        assert!(stdout.contains("identities.csv: 300 rows (300 added, 0 updated)"), "{stdout}");
+        assert!(
+            stdout.contains("identities.csv: 300 rows (300 added, 0 updated)"),
+            "{stdout}"
+        );
         assert!(stdout.contains("assignments.csv: "), "{stdout}");
 
         // Break one row in the middle of a file: nothing is written, the reason is precise.
@@ -83,14 +114,20 @@ fn import_loads_a_bundle_and_refuses_a_broken_one_without_writing() {
         let stderr = text(&out.stderr);
         let dup_line = lines.len();
         assert!(
-            stderr.contains(&format!("identities.csv:{dup_line}: duplicate id \"{}\" (first on line 6)", &lines[5][..7])),
+            stderr.contains(&format!(
+                "identities.csv:{dup_line}: duplicate id \"{}\" (first on line 6)",
+                &lines[5][..7]
+            )),
             "{db}: {stderr}"
         );
         assert!(stderr.contains("nothing was written"), "{stderr}");
 
         // The warehouse is as it was: the same bundle re-imports as pure updates.
         let out = attest(&db, &["import", bundle.to_str().unwrap()]);
-        assert!(text(&out.stdout).contains("identities.csv: 300 rows (0 added, 300 updated)"), "{db}");
+        assert!(
+            text(&out.stdout).contains("identities.csv: 300 rows (0 added, 300 updated)"),
+            "{db}"
+        );
     }
 }
 
@@ -98,10 +135,28 @@ fn import_loads_a_bundle_and_refuses_a_broken_one_without_writing() {
 fn pat_create_prints_exactly_one_json_object() {
     let tmp = tempfile::tempdir().unwrap();
     let bundle = tmp.path().join("bundle");
-    assert!(attest("sqlite://unused", &["demo-data", bundle.to_str().unwrap(), "--identities", "50"]).status.success());
+    assert!(attest(
+        "sqlite://unused",
+        &["demo-data", bundle.to_str().unwrap(), "--identities", "50"]
+    )
+    .status
+    .success());
     for db in databases(tmp.path()) {
-        assert!(attest(&db, &["import", bundle.to_str().unwrap()]).status.success());
-        let out = attest(&db, &["pat", "create", "--identity", "E000001", "--authority", "CERT_ADMIN", "--json"]);
+        assert!(attest(&db, &["import", bundle.to_str().unwrap()])
+            .status
+            .success());
+        let out = attest(
+            &db,
+            &[
+                "pat",
+                "create",
+                "--identity",
+                "E000001",
+                "--authority",
+                "CERT_ADMIN",
+                "--json",
+            ],
+        );
         assert!(out.status.success(), "{}", text(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
         let obj = json.as_object().unwrap();
@@ -111,18 +166,42 @@ fn pat_create_prints_exactly_one_json_object() {
 
         let out = attest(&db, &["pat", "create", "--identity", "nobody"]);
         assert!(!out.status.success());
-        assert_eq!(text(&out.stderr).trim(), "attest: identity \"nobody\" does not exist");
-        let out = attest(&db, &["pat", "create", "--identity", "E000001", "--authority", "ROOT"]);
+        assert_eq!(
+            text(&out.stderr).trim(),
+            "attest: identity \"nobody\" does not exist"
+        );
+        let out = attest(
+            &db,
+            &[
+                "pat",
+                "create",
+                "--identity",
+                "E000001",
+                "--authority",
+                "ROOT",
+            ],
+        );
         assert!(!out.status.success());
         assert!(text(&out.stderr).starts_with("attest: invalid --authority \"ROOT\""));
     }
 }
 
 /// Sends one HTTP/1.1 request and returns (status, body).
-fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -134,7 +213,10 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     let raw = text(&raw);
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()
@@ -164,7 +246,18 @@ struct Server {
 
 fn start_demo_server(db: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_attest"))
-        .args(["--log", "warn", "--database", db, "serve", "--listen", "127.0.0.1:0", "--demo", "--demo-identities", "200"])
+        .args([
+            "--log",
+            "warn",
+            "--database",
+            db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+            "--demo-identities",
+            "200",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -203,13 +296,25 @@ fn serve_demo_answers_the_token_flow_and_stops_on_sigterm() {
             "grant_type=client_credentials&client_id={}&client_secret={}",
             server.client_id, server.client_secret
         );
-        let (status, body) = http(&addr, "POST", "/oauth/token", &[("Content-Type", "application/x-www-form-urlencoded")], &form);
+        let (status, body) = http(
+            &addr,
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &form,
+        );
         assert_eq!(status, 200, "{body}");
         let token: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(token["token_type"], "bearer");
         let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
 
-        let (status, body) = http(&addr, "GET", "/api/v1/warehouse/summary", &[("Authorization", &bearer)], "");
+        let (status, body) = http(
+            &addr,
+            "GET",
+            "/api/v1/warehouse/summary",
+            &[("Authorization", &bearer)],
+            "",
+        );
         assert_eq!(status, 200, "{body}");
         let counts: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(counts["identities"], 200);
@@ -218,15 +323,32 @@ fn serve_demo_answers_the_token_flow_and_stops_on_sigterm() {
         assert_eq!(status, 401, "{body}");
 
         // A second start on the same database loads nothing more but prints a fresh token.
-        let out = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+        let out = Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(out.success());
         let status = wait_with_timeout(&mut server.child, Duration::from_secs(30));
-        assert!(status.success(), "{db}: graceful shutdown exits 0, got {status:?}");
+        assert!(
+            status.success(),
+            "{db}: graceful shutdown exits 0, got {status:?}"
+        );
 
         let mut again = start_demo_server(&db);
-        let (_, body) = http(&again.addr, "POST", &format!("/oauth/token?{form}"), &[], "");
-        assert!(body.contains("access_token"), "the first token still works after a restart: {body}");
-        let _ = Command::new("kill").args(["-TERM", &again.child.id().to_string()]).status();
+        let (_, body) = http(
+            &again.addr,
+            "POST",
+            &format!("/oauth/token?{form}"),
+            &[],
+            "",
+        );
+        assert!(
+            body.contains("access_token"),
+            "the first token still works after a restart: {body}"
+        );
+        let _ = Command::new("kill")
+            .args(["-TERM", &again.child.id().to_string()])
+            .status();
         wait_with_timeout(&mut again.child, Duration::from_secs(30));
     }
 }

@@ -135,7 +135,9 @@ pub struct Credentials {
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credentials").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("Credentials")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -210,7 +212,10 @@ impl Credentials {
         client_id: &str,
         client_secret: &str,
     ) -> Result<IssuedToken, CredentialError> {
-        let client = self.store.api_client(&ClientId(client_id.to_owned())).await?;
+        let client = self
+            .store
+            .api_client(&ClientId(client_id.to_owned()))
+            .await?;
         let hash = client
             .as_ref()
             .map(|c| c.secret_hash.clone())
@@ -221,7 +226,15 @@ impl Credentials {
             _ => return Err(CredentialError::InvalidClient),
         };
         let now = self.clock.now();
-        self.store.record_client_use(&client.client_id, now).await?;
+        // Recording the last use is bookkeeping: it must never delay or fail a token request
+        // (on SQLite it would wait behind a running import for the single writer).
+        let store = Arc::clone(&self.store);
+        let used = client.client_id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.record_client_use(&used, now).await {
+                tracing::warn!(client_id = %used, error = %e, "could not record the client's last use");
+            }
+        });
         let claims = Claims {
             iss: ISSUER.to_owned(),
             sub: client.identity_id.0.clone(),
@@ -231,8 +244,9 @@ impl Credentials {
             exp: (now + self.ttl).timestamp(),
             jti: random_hex(16),
         };
-        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| CredentialError::Crypto(e.to_string()))?;
+        let access_token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+                .map_err(|e| CredentialError::Crypto(e.to_string()))?;
         Ok(IssuedToken {
             access_token,
             expires_in: self.ttl.num_seconds(),
@@ -286,7 +300,8 @@ async fn hash_secret(secret: String) -> Result<String, CredentialError> {
 /// Verifies a secret against a stored hash off the async runtime.
 async fn verify_secret(secret: String, hash: String) -> Result<bool, CredentialError> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(|e| CredentialError::Crypto(e.to_string()))?;
+        let parsed =
+            PasswordHash::new(&hash).map_err(|e| CredentialError::Crypto(e.to_string()))?;
         Ok(Argon2::default()
             .verify_password(secret.as_bytes(), &parsed)
             .is_ok())

@@ -65,7 +65,9 @@ async fn import(store: &Arc<dyn Store>, dir: &Path) -> Result<ImportReport, Impo
 /// Imports `dir` expecting refusal; returns the problems as `file:line: reason` strings.
 async fn refused(store: &Arc<dyn Store>, dir: &Path) -> Vec<String> {
     match import(store, dir).await {
-        Err(ImportError::Invalid { issues, .. }) => issues.iter().map(ToString::to_string).collect(),
+        Err(ImportError::Invalid { issues, .. }) => {
+            issues.iter().map(ToString::to_string).collect()
+        }
         other => panic!("expected a refused import, got {other:?}"),
     }
 }
@@ -95,16 +97,31 @@ async fn a_good_bundle_loads_with_counts_per_file() {
         let bob = store.identity(&"bob".into()).await.unwrap().unwrap();
         assert!(!bob.active, "{backend}");
         assert_eq!(bob.manager_id, Some("alice".into()));
-        assert!(bob.attributes.is_empty(), "empty attribute cells are not stored");
+        assert!(
+            bob.attributes.is_empty(),
+            "empty attribute cells are not stored"
+        );
         let ceo = store.identity(&"ceo".into()).await.unwrap().unwrap();
-        assert_eq!(ceo.attributes.get("costCenter").map(String::as_str), Some("CC-1"));
-        let perms = store.entitlement_permissions(&"users".into()).await.unwrap();
+        assert_eq!(
+            ceo.attributes.get("costCenter").map(String::as_str),
+            Some("CC-1")
+        );
+        let perms = store
+            .entitlement_permissions(&"users".into())
+            .await
+            .unwrap();
         assert_eq!(perms[0].rights, "read,write");
         let ap = store.access_profile(&"ap1".into()).await.unwrap().unwrap();
-        assert_eq!(ap.entitlement_ids, vec![EntitlementId::from("users"), "admins".into()]);
+        assert_eq!(
+            ap.entitlement_ids,
+            vec![EntitlementId::from("users"), "admins".into()]
+        );
         let svc = store.account(&"svc-backup".into()).await.unwrap().unwrap();
         assert_eq!(svc.kind(), AccountKind::Machine);
-        let alice = store.assignments_of_identity(&"alice".into()).await.unwrap();
+        let alice = store
+            .assignments_of_identity(&"alice".into())
+            .await
+            .unwrap();
         assert_eq!(alice[0].origin, Origin::Manual, "origin defaults to MANUAL");
     }
 }
@@ -116,7 +133,11 @@ async fn assert_refused(file: &str, content: &[u8], expected: &[&str]) {
         write_bundle(dir.path());
         std::fs::write(dir.path().join(file), content).unwrap();
         assert_eq!(refused(&store, dir.path()).await, expected, "{backend}");
-        assert_eq!(store.warehouse_counts().await.unwrap(), WarehouseCounts::default(), "{backend}: nothing written");
+        assert_eq!(
+            store.warehouse_counts().await.unwrap(),
+            WarehouseCounts::default(),
+            "{backend}: nothing written"
+        );
     }
 }
 
@@ -257,12 +278,20 @@ async fn folder_problems_are_refused() {
     let store = attest_testing::sqlite_store().await;
     let dir = tempfile::tempdir().unwrap();
     write_bundle(dir.path());
-    std::fs::rename(dir.path().join("assignments.csv"), dir.path().join("assignment.csv")).unwrap();
+    std::fs::rename(
+        dir.path().join("assignments.csv"),
+        dir.path().join("assignment.csv"),
+    )
+    .unwrap();
     std::fs::remove_file(dir.path().join("identities.csv")).unwrap();
     let problems = refused(&store, dir.path()).await;
     assert_eq!(problems.len(), 2);
-    assert_eq!(problems[0], "identities.csv: file is missing (it is required)");
-    assert!(problems[1].starts_with("assignment.csv: not a bundle file (expected one of identities.csv,"));
+    assert_eq!(
+        problems[0],
+        "identities.csv: file is missing (it is required)"
+    );
+    assert!(problems[1]
+        .starts_with("assignment.csv: not a bundle file (expected one of identities.csv,"));
     let missing = import(&store, &dir.path().join("nope")).await.unwrap_err();
     assert!(matches!(missing, ImportError::Folder { .. }), "{missing:?}");
 }
@@ -292,8 +321,15 @@ async fn a_refused_reimport_leaves_the_warehouse_exactly_as_it_was() {
             "{backend}"
         );
         assert_eq!(store.warehouse_counts().await.unwrap(), before, "{backend}");
-        assert_eq!(store.identity(&"alice".into()).await.unwrap(), alice_before, "{backend}");
-        assert!(store.identity(&"new".into()).await.unwrap().is_none(), "{backend}");
+        assert_eq!(
+            store.identity(&"alice".into()).await.unwrap(),
+            alice_before,
+            "{backend}"
+        );
+        assert!(
+            store.identity(&"new".into()).await.unwrap().is_none(),
+            "{backend}"
+        );
     }
 }
 
@@ -327,11 +363,23 @@ async fn reimport_upserts_and_removes_vanished_assignments() {
             "{backend}"
         );
         let counts = store.warehouse_counts().await.unwrap();
-        assert_eq!((counts.identities, counts.assignments, counts.sources), (4, 2, 1), "{backend}");
+        assert_eq!(
+            (counts.identities, counts.assignments, counts.sources),
+            (4, 2, 1),
+            "{backend}"
+        );
         let bob = store.assignments_of_identity(&"bob".into()).await.unwrap();
         assert_eq!(bob.len(), 1);
         assert_eq!(bob[0].origin, Origin::RoleModel);
-        assert_eq!(store.identity(&"bob".into()).await.unwrap().unwrap().manager_id, Some("ceo".into()));
+        assert_eq!(
+            store
+                .identity(&"bob".into())
+                .await
+                .unwrap()
+                .unwrap()
+                .manager_id,
+            Some("ceo".into())
+        );
         // Records absent from the second bundle stay.
         assert!(store.identity(&"alice".into()).await.unwrap().is_some());
     }
@@ -345,7 +393,11 @@ async fn a_loop_through_stored_identities_is_refused() {
     import(&store, dir.path()).await.unwrap();
     // alice is managed by ceo (stored); making ceo report to bob closes ceo -> bob -> alice -> ceo.
     let second = tempfile::tempdir().unwrap();
-    std::fs::write(second.path().join("identities.csv"), "id,name,managerId\nceo,ceo,bob\n").unwrap();
+    std::fs::write(
+        second.path().join("identities.csv"),
+        "id,name,managerId\nceo,ceo,bob\n",
+    )
+    .unwrap();
     assert_eq!(
         refused(&store, second.path()).await,
         ["identities.csv:2: manager loop: ceo -> bob -> alice -> ceo"]
@@ -358,11 +410,18 @@ async fn the_demo_organisation_imports_cleanly() {
         let dir = tempfile::tempdir().unwrap();
         let summary = attest_engine::demo::write_demo_bundle(
             dir.path(),
-            &attest_engine::demo::DemoOptions { identities: 1500, seed: 7 },
+            &attest_engine::demo::DemoOptions {
+                identities: 1500,
+                seed: 7,
+            },
         )
         .unwrap();
         let report = import(&store, dir.path()).await.unwrap();
-        assert_eq!(report.file("assignments.csv").unwrap().rows, summary.assignments, "{backend}");
+        assert_eq!(
+            report.file("assignments.csv").unwrap().rows,
+            summary.assignments,
+            "{backend}"
+        );
         let counts = store.warehouse_counts().await.unwrap();
         assert_eq!(counts.identities, summary.identities);
         assert_eq!(counts.assignments, summary.assignments);
@@ -371,7 +430,11 @@ async fn the_demo_organisation_imports_cleanly() {
         // Re-importing the same bundle changes nothing and removes nothing.
         let again = import(&store, dir.path()).await.unwrap();
         let assignments = again.file("assignments.csv").unwrap();
-        assert_eq!((assignments.added, assignments.removed), (0, 0), "{backend}");
+        assert_eq!(
+            (assignments.added, assignments.removed),
+            (0, 0),
+            "{backend}"
+        );
         assert_eq!(store.warehouse_counts().await.unwrap(), counts);
     }
 }

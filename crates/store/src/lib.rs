@@ -101,11 +101,15 @@ pub trait WarehouseStore: Send + Sync + 'static {
     /// One account.
     async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>>;
     /// One governance group with its member ids (in bundle order).
-    async fn governance_group(&self, id: &GovernanceGroupId)
-        -> StoreResult<Option<GovernanceGroup>>;
-    /// The assignments whose `identity_id` is `id`, ordered by access type then access id.
+    async fn governance_group(
+        &self,
+        id: &GovernanceGroupId,
+    ) -> StoreResult<Option<GovernanceGroup>>;
+    /// The assignments whose `identity_id` is `id`, ordered by access type name in byte order
+    /// (`ACCESS_PROFILE`, `ENTITLEMENT`, `ROLE`), then access id, then holder key.
     async fn assignments_of_identity(&self, id: &IdentityId) -> StoreResult<Vec<Assignment>>;
-    /// The assignments whose `account_id` is `id`, ordered by access type then access id.
+    /// The assignments whose `account_id` is `id`, in the same order as
+    /// [`WarehouseStore::assignments_of_identity`].
     async fn assignments_of_account(&self, id: &AccountId) -> StoreResult<Vec<Assignment>>;
     /// The identities whose manager is `id`, ordered by id.
     async fn direct_reports(&self, id: &IdentityId) -> StoreResult<Vec<IdentityId>>;

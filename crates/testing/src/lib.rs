@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use attest_store::{PoolConfig, Store};
+use attest_store::{PoolConfig, Store, SystemStore};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "ATTEST_TEST_DATABASE_URL";
@@ -22,7 +22,9 @@ pub async fn sqlite_store() -> Arc<dyn Store> {
     let store = attest_store_sqlite::SqliteStore::open(&url, &PoolConfig::default())
         .await
         .expect("open SQLite store");
-    store.migrate().await.expect("migrate SQLite store");
+    SystemStore::migrate(&store)
+        .await
+        .expect("migrate SQLite store");
     Arc::new(store)
 }
 
@@ -37,7 +39,9 @@ pub async fn postgres_store() -> Option<Arc<dyn Store>> {
     let store = attest_store_postgres::PostgresStore::open(&url, &PoolConfig::default())
         .await
         .expect("open PostgreSQL store");
-    store.migrate().await.expect("migrate PostgreSQL store");
+    SystemStore::migrate(&store)
+        .await
+        .expect("migrate PostgreSQL store");
     Some(Arc::new(store))
 }
 

@@ -15,12 +15,24 @@ pub async fn create(settings: &Settings, args: &PatCreateArgs) -> anyhow::Result
     let authorities = args
         .authorities
         .iter()
-        .map(|a| a.parse::<Authority>().with_context(|| format!("invalid --authority \"{a}\"")))
+        .map(|a| {
+            a.parse::<Authority>()
+                .with_context(|| format!("invalid --authority \"{a}\""))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let store = crate::store::open(&settings.database_url, &settings.pool).await?;
-    let credentials = Credentials::new(store.clone(), Arc::new(SystemClock), chrono::Duration::hours(1)).await?;
+    let credentials = Credentials::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        chrono::Duration::hours(1),
+    )
+    .await?;
     let created = credentials
-        .create_pat(IdentityId(args.identity.clone()), authorities, args.name.clone())
+        .create_pat(
+            IdentityId(args.identity.clone()),
+            authorities,
+            args.name.clone(),
+        )
         .await;
     store.close().await;
     let created = created?;
@@ -36,7 +48,11 @@ pub async fn create(settings: &Settings, args: &PatCreateArgs) -> anyhow::Result
         let authorities: Vec<&str> = created.authorities.iter().map(|a| a.as_str()).collect();
         println!(
             "Authorities:   {}",
-            if authorities.is_empty() { "none (reviewer)".to_owned() } else { authorities.join(", ") }
+            if authorities.is_empty() {
+                "none (reviewer)".to_owned()
+            } else {
+                authorities.join(", ")
+            }
         );
         println!("The secret is shown only once; store it safely.");
     }

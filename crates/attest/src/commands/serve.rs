@@ -17,7 +17,11 @@ use crate::config::{ServeSettings, Settings};
 const DEMO_SEED: u64 = 2026;
 
 /// Serves until SIGINT or SIGTERM, then drains requests in flight and closes the pools.
-pub async fn run(settings: &Settings, serve: &ServeSettings, demo: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    settings: &Settings,
+    serve: &ServeSettings,
+    demo: bool,
+) -> anyhow::Result<ExitCode> {
     let store = crate::store::open(&settings.database_url, &settings.pool).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let credentials = Credentials::new(store.clone(), clock.clone(), serve.token_ttl).await?;
@@ -35,7 +39,11 @@ pub async fn run(settings: &Settings, serve: &ServeSettings, demo: bool) -> anyh
     println!("Attest is serving on http://{addr}");
     if let Some(admin) = demo_admin {
         let pat = credentials
-            .create_pat(admin, vec![Authority::OrgAdmin], "demo administrator".to_owned())
+            .create_pat(
+                admin,
+                vec![Authority::OrgAdmin],
+                "demo administrator".to_owned(),
+            )
             .await?;
         println!("Demo administrator ({}, ORG_ADMIN):", pat.identity_id);
         println!("  client id:     {}", pat.client_id);
@@ -75,13 +83,25 @@ pub async fn run(settings: &Settings, serve: &ServeSettings, demo: bool) -> anyh
 
 /// Fills an empty database with the demo organisation. Returns the identity that gets a fresh
 /// administrator token, when the demo organisation is (now) in the database.
-async fn load_demo(store: &dyn Store, clock: &dyn Clock, identities: u32) -> anyhow::Result<Option<IdentityId>> {
-    let options = DemoOptions { identities, seed: DEMO_SEED };
-    let dir = tempfile::tempdir().context("cannot create a temporary folder for the demo bundle")?;
-    let summary = write_demo_bundle(dir.path(), &options).context("cannot generate the demo organisation")?;
+async fn load_demo(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    identities: u32,
+) -> anyhow::Result<Option<IdentityId>> {
+    let options = DemoOptions {
+        identities,
+        seed: DEMO_SEED,
+    };
+    let dir =
+        tempfile::tempdir().context("cannot create a temporary folder for the demo bundle")?;
+    let summary =
+        write_demo_bundle(dir.path(), &options).context("cannot generate the demo organisation")?;
     let admin = IdentityId(summary.admin_identity_id.clone());
     if store.warehouse_counts().await?.identities == 0 {
-        tracing::info!(identities, "loading the demo organisation into the empty database");
+        tracing::info!(
+            identities,
+            "loading the demo organisation into the empty database"
+        );
         let report = import_bundle(store, clock, dir.path(), Arc::new(NoProgress))
             .await
             .context("cannot load the demo organisation")?;

@@ -246,7 +246,11 @@ pub async fn import_bundle(
         }
         progress.step("merging assignments");
         let merge = tx.merge_assignments().await?;
-        if let Some(f) = report.files.iter_mut().find(|f| f.file == "assignments.csv") {
+        if let Some(f) = report
+            .files
+            .iter_mut()
+            .find(|f| f.file == "assignments.csv")
+        {
             f.added = merge.added;
             f.updated = merge.updated;
             f.removed = merge.removed;
@@ -274,12 +278,18 @@ fn check_folder(dir: &Path) -> Result<(), ImportError> {
         if name.to_ascii_lowercase().ends_with(".csv") && !BUNDLE_FILES.contains(&name.as_str()) {
             issues.push(ImportIssue::file(
                 name,
-                format!("not a bundle file (expected one of {})", BUNDLE_FILES.join(", ")),
+                format!(
+                    "not a bundle file (expected one of {})",
+                    BUNDLE_FILES.join(", ")
+                ),
             ));
         }
     }
     if !names.iter().any(|n| n == "identities.csv") {
-        issues.insert(0, ImportIssue::file("identities.csv", "file is missing (it is required)"));
+        issues.insert(
+            0,
+            ImportIssue::file("identities.csv", "file is missing (it is required)"),
+        );
     }
     if issues.is_empty() {
         Ok(())

@@ -37,7 +37,13 @@ const IDENTITY_COLUMNS: &[Column] = &[
     opt("lifecycleState"),
     opt("active"),
 ];
-const SOURCE_COLUMNS: &[Column] = &[req("id"), req("name"), opt("description"), opt("ownerId"), opt("type")];
+const SOURCE_COLUMNS: &[Column] = &[
+    req("id"),
+    req("name"),
+    opt("description"),
+    opt("ownerId"),
+    opt("type"),
+];
 const ENTITLEMENT_COLUMNS: &[Column] = &[
     req("id"),
     req("sourceId"),
@@ -85,7 +91,13 @@ const ASSIGNMENT_COLUMNS: &[Column] = &[
     opt("origin"),
     opt("grantedAt"),
 ];
-const GROUP_COLUMNS: &[Column] = &[req("id"), req("name"), opt("description"), opt("ownerId"), opt("memberIds")];
+const GROUP_COLUMNS: &[Column] = &[
+    req("id"),
+    req("name"),
+    opt("description"),
+    opt("ownerId"),
+    opt("memberIds"),
+];
 const PERMISSION_COLUMNS: &[Column] = &[req("entitlementId"), req("target"), req("rights")];
 
 /// Every file a bundle may hold, in the order they are read (referenced before referring).
@@ -173,7 +185,12 @@ fn kind_noun(kind: RecordKind) -> &'static str {
 }
 
 impl Parser {
-    pub fn new(dir: &Path, existing: Existing, sender: Sender<Batch>, progress: Arc<dyn Progress>) -> Self {
+    pub fn new(
+        dir: &Path,
+        existing: Existing,
+        sender: Sender<Batch>,
+        progress: Arc<dyn Progress>,
+    ) -> Self {
         Self {
             dir: dir.to_owned(),
             ids: existing.ids,
@@ -387,8 +404,12 @@ impl Parser {
             let name = self.required(&t, "name");
             let active = self.boolean(&t, "active", true);
             let manager_id = Self::text(&t, "managerId");
-            let (Some(id), Some(name)) = (id, name) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::Identity, &id) else { continue };
+            let (Some(id), Some(name)) = (id, name) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::Identity, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             if let Some(m) = &manager_id {
@@ -433,7 +454,11 @@ impl Parser {
         }
         for (line, id, manager) in manager_refs {
             if !self.known(RecordKind::Identity, &manager) {
-                self.report(ImportIssue::at(t.file, line, format!("managerId \"{manager}\" names no identity")));
+                self.report(ImportIssue::at(
+                    t.file,
+                    line,
+                    format!("managerId \"{manager}\" names no identity"),
+                ));
             } else {
                 self.managers.insert(id, manager);
             }
@@ -443,7 +468,11 @@ impl Parser {
         looped.sort_by_key(|id| lines[id]);
         for id in looped {
             let chain = self.loop_chain(&id);
-            self.report(ImportIssue::at(t.file, lines[&id], format!("manager loop: {chain}")));
+            self.report(ImportIssue::at(
+                t.file,
+                lines[&id],
+                format!("manager loop: {chain}"),
+            ));
         }
         self.managers = HashMap::new();
         self.finish_file(t.file, rows, added);
@@ -473,8 +502,12 @@ impl Parser {
             let id = self.required(&t, "id");
             let name = self.required(&t, "name");
             let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let (Some(id), Some(name)) = (id, name) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::Source, &id) else { continue };
+            let (Some(id), Some(name)) = (id, name) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::Source, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             batch.push(Source {
@@ -506,8 +539,12 @@ impl Parser {
             }
             let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
             let privileged = self.boolean(&t, "privileged", false);
-            let (Some(id), Some(name), Some(source)) = (id, name, source) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::Entitlement, &id) else { continue };
+            let (Some(id), Some(name), Some(source)) = (id, name, source) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::Entitlement, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             batch.push(Entitlement {
@@ -542,7 +579,8 @@ impl Parser {
             }
             let target = self.required(&t, "target");
             let rights = self.required(&t, "rights");
-            let (Some(entitlement), Some(target), Some(rights)) = (entitlement, target, rights) else {
+            let (Some(entitlement), Some(target), Some(rights)) = (entitlement, target, rights)
+            else {
                 continue;
             };
             if let Some(first) = seen.insert((entitlement.clone(), target.clone()), t.line) {
@@ -577,8 +615,12 @@ impl Parser {
             let source_id = self.reference(&t, "sourceId", RecordKind::Source);
             let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
             let entitlements = self.reference_list(&t, "entitlementIds", RecordKind::Entitlement);
-            let (Some(id), Some(name)) = (id, name) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::AccessProfile, &id) else { continue };
+            let (Some(id), Some(name)) = (id, name) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::AccessProfile, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             batch.push(AccessProfile {
@@ -609,8 +651,12 @@ impl Parser {
             let profiles = self.reference_list(&t, "accessProfileIds", RecordKind::AccessProfile);
             let entitlements = self.reference_list(&t, "entitlementIds", RecordKind::Entitlement);
             let privileged = self.boolean(&t, "privileged", false);
-            let (Some(id), Some(name)) = (id, name) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::Role, &id) else { continue };
+            let (Some(id), Some(name)) = (id, name) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::Role, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             batch.push(Role {
@@ -648,8 +694,12 @@ impl Parser {
             let disabled = self.boolean(&t, "disabled", false);
             let locked = self.boolean(&t, "locked", false);
             let last_used = self.time(&t, "lastUsed");
-            let (Some(id), Some(source), Some(native)) = (id, source, native) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::Account, &id) else { continue };
+            let (Some(id), Some(source), Some(native)) = (id, source, native) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::Account, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             batch.push(Account {
@@ -682,8 +732,12 @@ impl Parser {
             let name = self.required(&t, "name");
             let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
             let members = self.reference_list(&t, "memberIds", RecordKind::Identity);
-            let (Some(id), Some(name)) = (id, name) else { continue };
-            let Some(new) = self.claim_id(&t, RecordKind::GovernanceGroup, &id) else { continue };
+            let (Some(id), Some(name)) = (id, name) else {
+                continue;
+            };
+            let Some(new) = self.claim_id(&t, RecordKind::GovernanceGroup, &id) else {
+                continue;
+            };
             rows += 1;
             added += u64::from(new);
             batch.push(GovernanceGroup {
@@ -732,7 +786,10 @@ impl Parser {
                     AccessType::Role => RecordKind::Role,
                 };
                 if !self.known(kind, access) {
-                    self.report(t.issue(format!("accessId \"{access}\" names no {}", kind_noun(kind))));
+                    self.report(t.issue(format!(
+                        "accessId \"{access}\" names no {}",
+                        kind_noun(kind)
+                    )));
                 }
             }
             let origin = match t.get("origin").map(str::parse::<Origin>) {
@@ -744,7 +801,9 @@ impl Parser {
                 }
             };
             let granted_at = self.time(&t, "grantedAt");
-            let (Some(access_type), Some(access_id)) = (access_type, access_id) else { continue };
+            let (Some(access_type), Some(access_id)) = (access_type, access_id) else {
+                continue;
+            };
             if identity_id.is_none() && account_id.is_none() {
                 continue;
             }

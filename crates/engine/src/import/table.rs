@@ -79,7 +79,11 @@ impl Table {
             }
         };
         if !read {
-            issues.push(ImportIssue::at(file, 1, "file is empty (a header row is required)"));
+            issues.push(ImportIssue::at(
+                file,
+                1,
+                "file is empty (a header row is required)",
+            ));
             return Ok(Opened::Refused);
         }
         let mut ok = true;
@@ -88,18 +92,30 @@ impl Table {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, raw) in header.iter().enumerate() {
             let Ok(name) = std::str::from_utf8(raw) else {
-                issues.push(ImportIssue::at(file, 1, format!("invalid UTF-8 in header column {}", i + 1)));
+                issues.push(ImportIssue::at(
+                    file,
+                    1,
+                    format!("invalid UTF-8 in header column {}", i + 1),
+                ));
                 ok = false;
                 continue;
             };
             let name = name.trim_start_matches('\u{feff}').trim();
             if name.is_empty() {
-                issues.push(ImportIssue::at(file, 1, format!("header column {} has no name", i + 1)));
+                issues.push(ImportIssue::at(
+                    file,
+                    1,
+                    format!("header column {} has no name", i + 1),
+                ));
                 ok = false;
                 continue;
             }
             if seen.insert(name.to_owned(), i).is_some() {
-                issues.push(ImportIssue::at(file, 1, format!("column \"{name}\" appears twice in the header")));
+                issues.push(ImportIssue::at(
+                    file,
+                    1,
+                    format!("column \"{name}\" appears twice in the header"),
+                ));
                 ok = false;
                 continue;
             }
@@ -113,7 +129,10 @@ impl Table {
                     issues.push(ImportIssue::at(
                         file,
                         1,
-                        format!("unknown column \"{name}\" (expected columns: {})", known.join(", ")),
+                        format!(
+                            "unknown column \"{name}\" (expected columns: {})",
+                            known.join(", ")
+                        ),
                     ));
                     ok = false;
                 }
@@ -121,7 +140,11 @@ impl Table {
         }
         for c in columns.iter().filter(|c| c.required) {
             if !index.contains_key(c.name) {
-                issues.push(ImportIssue::at(file, 1, format!("missing required column \"{}\"", c.name)));
+                issues.push(ImportIssue::at(
+                    file,
+                    1,
+                    format!("missing required column \"{}\"", c.name),
+                ));
                 ok = false;
             }
         }
@@ -169,7 +192,11 @@ impl Table {
                 issues.push(ImportIssue::at(
                     self.file,
                     self.line,
-                    format!("wrong number of columns: expected {}, found {}", self.width, self.record.len()),
+                    format!(
+                        "wrong number of columns: expected {}, found {}",
+                        self.width,
+                        self.record.len()
+                    ),
                 ));
                 continue;
             }
@@ -200,7 +227,12 @@ impl Table {
             .iter()
             .find(|(_, idx)| **idx == i)
             .map(|(n, _)| format!("\"{n}\""))
-            .or_else(|| self.extra.iter().find(|(_, idx)| *idx == i).map(|(n, _)| format!("\"{n}\"")))
+            .or_else(|| {
+                self.extra
+                    .iter()
+                    .find(|(_, idx)| *idx == i)
+                    .map(|(n, _)| format!("\"{n}\""))
+            })
             .unwrap_or_else(|| (i + 1).to_string())
     }
 
@@ -227,7 +259,9 @@ fn csv_error_text(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Io(io) => format!("cannot read file: {io}"),
         csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_owned(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("wrong number of columns: expected {expected_len}, found {len}")
         }
         _ => format!("malformed CSV: {e}"),
