@@ -78,6 +78,9 @@ pub enum ApiError {
     /// 404: the path or the object it names does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists but not with this HTTP method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: the request conflicts with the object's current state.
     #[error("{0}")]
     Conflict(String),
@@ -116,6 +119,7 @@ impl ApiError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -169,6 +173,7 @@ impl ApiError {
             Self::UnsupportedGrantType(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
+            | Self::MethodNotAllowed(m)
             | Self::Conflict(m) => vec![m.clone()],
             Self::Unauthenticated(_) | Self::RateLimited { .. } | Self::Internal(_) => Vec::new(),
         }
@@ -194,6 +199,10 @@ impl ApiError {
             Self::NotFound(_) => (
                 "404 Not found",
                 "The server did not find a current representation for the target resource.",
+            ),
+            Self::MethodNotAllowed(_) => (
+                "405 Method Not Allowed",
+                "The method received in the request-line is known by the origin server but not supported by the target resource.",
             ),
             Self::Conflict(_) => (
                 "409 Conflict",
@@ -224,6 +233,10 @@ impl ApiError {
                 "You do not have permission to perform the requested action.".to_owned(),
             ),
             Self::NotFound(_) => ("E0000007", "Resource not found exception.".to_owned()),
+            Self::MethodNotAllowed(_) => (
+                "E0000022",
+                "The endpoint does not support the provided HTTP method".to_owned(),
+            ),
             Self::Conflict(_) => (
                 "E0000169",
                 "Object status conflicts with requested operation.".to_owned(),
@@ -258,6 +271,7 @@ impl ApiError {
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::RateLimited { .. } => "rate_limited",
             Self::Internal(_) => "internal",
@@ -300,6 +314,9 @@ impl ApiError {
             Self::Forbidden(m) => (StatusCode::BAD_REQUEST, "unauthorized_client", m.clone()),
             Self::NotFound(m) | Self::Conflict(m) => {
                 (StatusCode::BAD_REQUEST, "invalid_request", m.clone())
+            }
+            Self::MethodNotAllowed(m) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "invalid_request", m.clone())
             }
             Self::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,

@@ -71,8 +71,9 @@ impl std::fmt::Debug for AppState {
 
 /// The whole HTTP surface, ready to serve, with request ids and request logging.
 pub fn router(state: AppState) -> Router {
-    let oauth_routes =
-        post(oauth::issue_token).layer(from_fn_with_state(Family::OAuth, error::render_errors));
+    let oauth_routes = post(oauth::issue_token)
+        .fallback(reject_wrong_method)
+        .layer(from_fn_with_state(Family::OAuth, error::render_errors));
 
     let mut app = Router::new()
         .route("/health", get(health::get_health))
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
     }
     let app = app
         .fallback(reject_unknown_path)
+        .method_not_allowed_fallback(reject_wrong_method)
         // Renders whatever escaped the family routers (the global fallback, `/health`).
         .layer(from_fn_with_state(Family::Native, error::render_errors))
         .with_state(state);
@@ -100,8 +102,17 @@ pub fn router(state: AppState) -> Router {
 fn family(routes: Router<AppState>, family: Family, state: &AppState) -> Router<AppState> {
     routes
         .fallback(reject_unknown_path)
+        .method_not_allowed_fallback(reject_wrong_method)
         .layer(from_fn_with_state(state.clone(), auth::authenticate))
         .layer(from_fn_with_state(family, error::render_errors))
+}
+
+/// The 405 for a known path asked with a method it does not serve.
+async fn reject_wrong_method(
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{} is not supported on {}.", method, uri.path()))
 }
 
 /// The 404 for a path that names nothing.

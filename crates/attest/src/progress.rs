@@ -8,6 +8,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// Shows a byte-based bar per bundle file and a spinner for the steps after reading.
 pub struct TerminalProgress {
     bar: Mutex<Option<ProgressBar>>,
+    /// The spinner of the steps after reading, reused from step to step.
+    spinner: Mutex<Option<ProgressBar>>,
 }
 
 impl TerminalProgress {
@@ -15,6 +17,7 @@ impl TerminalProgress {
     pub fn new() -> Self {
         Self {
             bar: Mutex::new(None),
+            spinner: Mutex::new(None),
         }
     }
 
@@ -29,6 +32,14 @@ impl TerminalProgress {
     /// Removes whatever is drawn.
     pub fn clear(&self) {
         self.replace(None);
+        if let Some(spinner) = self
+            .spinner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            spinner.finish_and_clear();
+        }
     }
 }
 
@@ -55,10 +66,14 @@ impl Progress for TerminalProgress {
     }
 
     fn step(&self, what: &str) {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
-        bar.set_message(what.to_owned());
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        self.replace(Some(bar));
+        self.replace(None);
+        let mut spinner = self.spinner.lock().unwrap_or_else(|e| e.into_inner());
+        let spinner = spinner.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        spinner.set_message(what.to_owned());
     }
 }

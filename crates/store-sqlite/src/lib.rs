@@ -22,8 +22,9 @@
 //! - **Pragmas.** WAL journal, `synchronous = NORMAL` (durable across application crashes;
 //!   the last transactions may be lost on power failure, never corrupted), foreign keys on
 //!   (all deferred to commit, see the migrations), a 30 s busy timeout for other processes
-//!   opening the same file, bounded page caches, and for the writer an in-memory temp store
-//!   for staging assignments.
+//!   opening the same file, bounded page caches, memory-mapped reads for the readers only,
+//!   and for the writer a file-backed temp store, so that staging a million assignments costs
+//!   disk, not memory.
 //!
 //! Errors are mapped to [`attest_store::StoreError`] in one place (`error.rs`); how values are
 //! spelled in columns is decided in one place (`codec.rs`). `examples/import_benchmark.rs`
@@ -61,9 +62,10 @@ const WRITER_CACHE_KIB: i64 = 128 * 1024;
 /// Page cache of each reader connection, in KiB.
 const READER_CACHE_KIB: i64 = 16 * 1024;
 
-/// Memory-mapped I/O window: readers share the operating system's page cache instead of
-/// copying pages into their own caches.
-const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+/// Memory-mapped I/O window of the readers: they share the operating system's page cache
+/// instead of copying pages into their own caches. The writer maps nothing, so that an import
+/// scanning a large table does not grow the process by the size of the table.
+const READER_MMAP_BYTES: i64 = 256 * 1024 * 1024;
 
 /// The write-ahead log is truncated back to this size after a checkpoint, so one large import
 /// does not leave a large `-wal` file behind.
@@ -106,7 +108,6 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal)
-            .pragma("mmap_size", MMAP_BYTES.to_string())
             .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT_BYTES.to_string());
 
         // The writer connects first: it creates the file and switches it to WAL, which is
@@ -115,7 +116,10 @@ impl SqliteStore {
             .clone()
             .journal_mode(SqliteJournalMode::Wal)
             .pragma("cache_size", (-WRITER_CACHE_KIB).to_string())
-            .pragma("temp_store", "MEMORY")
+            .pragma("mmap_size", "0")
+            // Staging tables of an import spill to a temporary file rather than growing the
+            // process with the bundle.
+            .pragma("temp_store", "FILE")
             // The writer's statements are few and known; their text can be a thousand rows of
             // placeholders, and an import's merge is slow by nature. The import logs its own
             // steps instead.
@@ -129,6 +133,7 @@ impl SqliteStore {
 
         let reader_options = base
             .pragma("cache_size", (-READER_CACHE_KIB).to_string())
+            .pragma("mmap_size", READER_MMAP_BYTES.to_string())
             .pragma("query_only", "ON");
         let reader = SqlitePoolOptions::new()
             .max_connections(pool.max_connections.max(1))

@@ -122,3 +122,36 @@ async fn native_family_and_global_fallback() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_wrong_method_gets_a_405_body_in_the_family_dialect() {
+    use axum::body::Body;
+    use axum::http::{header, Method, Request};
+    each_store(|app| async move {
+        let token = app.token("alice", &[]).await;
+        let delete_me = Request::builder()
+            .method(Method::DELETE)
+            .uri("/api/v1/me")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = app.send(delete_me).await;
+        assert_eq!(response.status, 405);
+        assert_eq!(response.body["error"]["code"], "method_not_allowed");
+        assert_eq!(response.body["error"]["message"], "DELETE is not supported on /api/v1/me.");
+
+        let get_token = Request::builder().method(Method::GET).uri("/oauth/token").body(Body::empty()).unwrap();
+        let response = app.send(get_token).await;
+        assert_eq!(response.status, 405);
+        assert_eq!(
+            response.body,
+            json!({"error": "invalid_request", "error_description": "GET is not supported on /oauth/token."})
+        );
+
+        let post_health = Request::builder().method(Method::POST).uri("/health").body(Body::empty()).unwrap();
+        let response = app.send(post_health).await;
+        assert_eq!(response.status, 405);
+        assert_eq!(response.body["error"]["code"], "method_not_allowed");
+    })
+    .await;
+}

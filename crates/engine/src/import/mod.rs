@@ -309,14 +309,7 @@ async fn load_existing(tx: &mut dyn ImportTx) -> Result<Existing, StoreError> {
         RecordKind::Account,
         RecordKind::GovernanceGroup,
     ] {
-        let existing = tx.existing_ids(kind).await?;
-        ids.insert(
-            kind,
-            Ids {
-                existing: existing.into_iter().map(String::into_boxed_str).collect(),
-                ..Ids::default()
-            },
-        );
+        ids.insert(kind, Ids::stored(tx.existing_ids(kind).await?));
     }
     let managers = tx
         .existing_managers()
