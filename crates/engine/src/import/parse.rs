@@ -361,6 +361,12 @@ impl Parser {
         Some(value.to_owned())
     }
 
+    /// A reference in a required column: reported when empty or when it names nothing.
+    fn required_reference(&mut self, t: &Table, column: &str, kind: RecordKind) -> Option<String> {
+        self.required(t, column)?;
+        self.reference(t, column, kind)
+    }
+
     /// A `;`-separated list of references; each must resolve and appear once.
     fn reference_list(&mut self, t: &Table, column: &str, kind: RecordKind) -> Vec<String> {
         let Some(cell) = t.get(column) else {
@@ -416,55 +422,89 @@ impl Parser {
         });
     }
 
-    fn read_identities(&mut self, mut t: Table) {
+    /// Adds `record` to `batch`, sending the batch when it is full.
+    fn push<T>(&mut self, batch: &mut Vec<T>, record: T, size: usize, wrap: fn(Vec<T>) -> Batch) {
+        batch.push(record);
+        if batch.len() >= size {
+            self.send(wrap(std::mem::replace(batch, Vec::with_capacity(size))));
+        }
+    }
+
+    /// Reads a file of records that have ids: `parse_row` validates one row and builds its
+    /// record (or returns `None` when a required value is missing); this claims the record's
+    /// id, counts it as added or updated, and sends the records in batches.
+    fn read_records<T>(
+        &mut self,
+        mut t: Table,
+        kind: RecordKind,
+        id_of: fn(&T) -> &str,
+        wrap: fn(Vec<T>) -> Batch,
+        mut parse_row: impl FnMut(&mut Self, &Table) -> Option<T>,
+    ) {
         let mut batch = Vec::with_capacity(RECORD_BATCH);
         let (mut rows, mut added) = (0, 0);
-        // References to managers are checked once the whole file is known.
-        let mut manager_refs: Vec<(u64, String, String)> = Vec::new();
-        let extra = t.extra.clone();
         while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let name = self.required(&t, "name");
-            let active = self.boolean(&t, "active", true);
-            let manager_id = Self::text(&t, "managerId");
-            let (Some(id), Some(name)) = (id, name) else {
+            let Some(record) = parse_row(self, &t) else {
                 continue;
             };
-            let Some(new) = self.claim_id(&t, RecordKind::Identity, &id) else {
+            let Some(new) = self.claim_id(&t, kind, id_of(&record)) else {
                 continue;
             };
             rows += 1;
             added += u64::from(new);
-            if let Some(m) = &manager_id {
-                manager_refs.push((t.line, id.clone(), m.clone()));
-            }
-            let attributes = extra
-                .iter()
-                .filter(|(_, i)| !t.at(*i).is_empty())
-                .map(|(n, i)| (n.clone(), t.at(*i).to_owned()))
-                .collect();
-            batch.push(Identity {
-                id: IdentityId(id),
-                name,
-                display_name: Self::text(&t, "displayName"),
-                email: Self::text(&t, "email"),
-                manager_id: manager_id.map(IdentityId),
-                department: Self::text(&t, "department"),
-                title: Self::text(&t, "title"),
-                location: Self::text(&t, "location"),
-                lifecycle_state: Self::text(&t, "lifecycleState"),
-                active,
-                attributes,
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::Identities(std::mem::take(&mut batch)));
-            }
+            self.push(&mut batch, record, RECORD_BATCH, wrap);
         }
         if !batch.is_empty() {
-            self.send(Batch::Identities(batch));
+            self.send(wrap(batch));
         }
+        self.finish_file(t.file, rows, added);
+    }
 
-        // Identities in the file replace their stored manager link; others keep theirs.
+    fn read_identities(&mut self, t: Table) {
+        let file = t.file;
+        let extra = t.extra.clone();
+        // (line, identity, manager): checked once the whole file is known.
+        let mut manager_refs: Vec<(u64, String, String)> = Vec::new();
+        self.read_records(
+            t,
+            RecordKind::Identity,
+            |i: &Identity| i.id.as_str(),
+            Batch::Identities,
+            |p, t| {
+                let id = p.required(t, "id");
+                let name = p.required(t, "name");
+                let active = p.boolean(t, "active", true);
+                let (id, name) = (id?, name?);
+                let manager_id = Self::text(t, "managerId");
+                if let Some(m) = &manager_id {
+                    manager_refs.push((t.line, id.clone(), m.clone()));
+                }
+                let attributes = extra
+                    .iter()
+                    .filter(|(_, i)| !t.at(*i).is_empty())
+                    .map(|(n, i)| (n.clone(), t.at(*i).to_owned()))
+                    .collect();
+                Some(Identity {
+                    id: IdentityId(id),
+                    name,
+                    display_name: Self::text(t, "displayName"),
+                    email: Self::text(t, "email"),
+                    manager_id: manager_id.map(IdentityId),
+                    department: Self::text(t, "department"),
+                    title: Self::text(t, "title"),
+                    location: Self::text(t, "location"),
+                    lifecycle_state: Self::text(t, "lifecycleState"),
+                    active,
+                    attributes,
+                })
+            },
+        );
+        self.check_managers(file, manager_refs);
+    }
+
+    /// Checks that every manager exists and that no manager chain loops, counting the stored
+    /// links of identities the bundle does not redefine.
+    fn check_managers(&mut self, file: &str, manager_refs: Vec<(u64, String, String)>) {
         let mut lines: HashMap<String, u64> = HashMap::new();
         for (line, id, _) in &manager_refs {
             lines.insert(id.clone(), *line);
@@ -479,7 +519,7 @@ impl Parser {
         for (line, id, manager) in manager_refs {
             if !self.known(RecordKind::Identity, &manager) {
                 self.report(ImportIssue::at(
-                    t.file,
+                    file,
                     line,
                     format!("managerId \"{manager}\" names no identity"),
                 ));
@@ -493,13 +533,12 @@ impl Parser {
         for id in looped {
             let chain = self.loop_chain(&id);
             self.report(ImportIssue::at(
-                t.file,
+                file,
                 lines[&id],
                 format!("manager loop: {chain}"),
             ));
         }
         self.managers = HashMap::new();
-        self.finish_file(t.file, rows, added);
     }
 
     /// Renders `a -> b -> ... -> a` for an identity on a loop (shortened for long loops).
@@ -519,76 +558,51 @@ impl Parser {
         chain.join(" -> ")
     }
 
-    fn read_sources(&mut self, mut t: Table) {
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let (mut rows, mut added) = (0, 0);
-        while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let name = self.required(&t, "name");
-            let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let (Some(id), Some(name)) = (id, name) else {
-                continue;
-            };
-            let Some(new) = self.claim_id(&t, RecordKind::Source, &id) else {
-                continue;
-            };
-            rows += 1;
-            added += u64::from(new);
-            batch.push(Source {
-                id: SourceId(id),
-                name,
-                description: Self::text(&t, "description"),
-                owner_id: owner_id.map(IdentityId),
-                source_type: Self::text(&t, "type"),
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::Sources(std::mem::take(&mut batch)));
-            }
-        }
-        if !batch.is_empty() {
-            self.send(Batch::Sources(batch));
-        }
-        self.finish_file(t.file, rows, added);
+    fn read_sources(&mut self, t: Table) {
+        self.read_records(
+            t,
+            RecordKind::Source,
+            |s: &Source| s.id.as_str(),
+            Batch::Sources,
+            |p, t| {
+                let id = p.required(t, "id");
+                let name = p.required(t, "name");
+                let owner_id = p.reference(t, "ownerId", RecordKind::Identity);
+                Some(Source {
+                    id: SourceId(id?),
+                    name: name?,
+                    description: Self::text(t, "description"),
+                    owner_id: owner_id.map(IdentityId),
+                    source_type: Self::text(t, "type"),
+                })
+            },
+        );
     }
 
-    fn read_entitlements(&mut self, mut t: Table) {
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let (mut rows, mut added) = (0, 0);
-        while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let name = self.required(&t, "name");
-            let source = self.required(&t, "sourceId");
-            if source.is_some() {
-                self.reference(&t, "sourceId", RecordKind::Source);
-            }
-            let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let privileged = self.boolean(&t, "privileged", false);
-            let (Some(id), Some(name), Some(source)) = (id, name, source) else {
-                continue;
-            };
-            let Some(new) = self.claim_id(&t, RecordKind::Entitlement, &id) else {
-                continue;
-            };
-            rows += 1;
-            added += u64::from(new);
-            batch.push(Entitlement {
-                id: EntitlementId(id),
-                source_id: SourceId(source),
-                name,
-                attribute: Self::text(&t, "attribute"),
-                value: Self::text(&t, "value"),
-                description: Self::text(&t, "description"),
-                privileged,
-                owner_id: owner_id.map(IdentityId),
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::Entitlements(std::mem::take(&mut batch)));
-            }
-        }
-        if !batch.is_empty() {
-            self.send(Batch::Entitlements(batch));
-        }
-        self.finish_file(t.file, rows, added);
+    fn read_entitlements(&mut self, t: Table) {
+        self.read_records(
+            t,
+            RecordKind::Entitlement,
+            |e: &Entitlement| e.id.as_str(),
+            Batch::Entitlements,
+            |p, t| {
+                let id = p.required(t, "id");
+                let name = p.required(t, "name");
+                let source = p.required_reference(t, "sourceId", RecordKind::Source);
+                let owner_id = p.reference(t, "ownerId", RecordKind::Identity);
+                let privileged = p.boolean(t, "privileged", false);
+                Some(Entitlement {
+                    id: EntitlementId(id?),
+                    source_id: SourceId(source?),
+                    name: name?,
+                    attribute: Self::text(t, "attribute"),
+                    value: Self::text(t, "value"),
+                    description: Self::text(t, "description"),
+                    privileged,
+                    owner_id: owner_id.map(IdentityId),
+                })
+            },
+        );
     }
 
     fn read_permissions(&mut self, mut t: Table) {
@@ -597,10 +611,7 @@ impl Parser {
         let mut rows = 0;
         let mut seen: HashMap<(String, String), u64> = HashMap::new();
         while self.next_row(&mut t) {
-            let entitlement = self.required(&t, "entitlementId");
-            if entitlement.is_some() {
-                self.reference(&t, "entitlementId", RecordKind::Entitlement);
-            }
+            let entitlement = self.required_reference(&t, "entitlementId", RecordKind::Entitlement);
             let target = self.required(&t, "target");
             let rights = self.required(&t, "rights");
             let (Some(entitlement), Some(target), Some(rights)) = (entitlement, target, rights)
@@ -614,14 +625,12 @@ impl Parser {
                 continue;
             }
             rows += 1;
-            batch.push(Permission {
+            let permission = Permission {
                 entitlement_id: EntitlementId(entitlement),
                 target,
                 rights,
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::Permissions(std::mem::take(&mut batch)));
-            }
+            };
+            self.push(&mut batch, permission, RECORD_BATCH, Batch::Permissions);
         }
         if !batch.is_empty() {
             self.send(Batch::Permissions(batch));
@@ -630,155 +639,108 @@ impl Parser {
         self.finish_file(t.file, rows, rows);
     }
 
-    fn read_access_profiles(&mut self, mut t: Table) {
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let (mut rows, mut added) = (0, 0);
-        while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let name = self.required(&t, "name");
-            let source_id = self.reference(&t, "sourceId", RecordKind::Source);
-            let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let entitlements = self.reference_list(&t, "entitlementIds", RecordKind::Entitlement);
-            let (Some(id), Some(name)) = (id, name) else {
-                continue;
-            };
-            let Some(new) = self.claim_id(&t, RecordKind::AccessProfile, &id) else {
-                continue;
-            };
-            rows += 1;
-            added += u64::from(new);
-            batch.push(AccessProfile {
-                id: AccessProfileId(id),
-                name,
-                description: Self::text(&t, "description"),
-                source_id: source_id.map(SourceId),
-                owner_id: owner_id.map(IdentityId),
-                entitlement_ids: entitlements.into_iter().map(EntitlementId).collect(),
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::AccessProfiles(std::mem::take(&mut batch)));
-            }
-        }
-        if !batch.is_empty() {
-            self.send(Batch::AccessProfiles(batch));
-        }
-        self.finish_file(t.file, rows, added);
+    fn read_access_profiles(&mut self, t: Table) {
+        self.read_records(
+            t,
+            RecordKind::AccessProfile,
+            |a: &AccessProfile| a.id.as_str(),
+            Batch::AccessProfiles,
+            |p, t| {
+                let id = p.required(t, "id");
+                let name = p.required(t, "name");
+                let source_id = p.reference(t, "sourceId", RecordKind::Source);
+                let owner_id = p.reference(t, "ownerId", RecordKind::Identity);
+                let entitlements = p.reference_list(t, "entitlementIds", RecordKind::Entitlement);
+                Some(AccessProfile {
+                    id: AccessProfileId(id?),
+                    name: name?,
+                    description: Self::text(t, "description"),
+                    source_id: source_id.map(SourceId),
+                    owner_id: owner_id.map(IdentityId),
+                    entitlement_ids: entitlements.into_iter().map(EntitlementId).collect(),
+                })
+            },
+        );
     }
 
-    fn read_roles(&mut self, mut t: Table) {
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let (mut rows, mut added) = (0, 0);
-        while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let name = self.required(&t, "name");
-            let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let profiles = self.reference_list(&t, "accessProfileIds", RecordKind::AccessProfile);
-            let entitlements = self.reference_list(&t, "entitlementIds", RecordKind::Entitlement);
-            let privileged = self.boolean(&t, "privileged", false);
-            let (Some(id), Some(name)) = (id, name) else {
-                continue;
-            };
-            let Some(new) = self.claim_id(&t, RecordKind::Role, &id) else {
-                continue;
-            };
-            rows += 1;
-            added += u64::from(new);
-            batch.push(Role {
-                id: RoleId(id),
-                name,
-                description: Self::text(&t, "description"),
-                owner_id: owner_id.map(IdentityId),
-                access_profile_ids: profiles.into_iter().map(AccessProfileId).collect(),
-                entitlement_ids: entitlements.into_iter().map(EntitlementId).collect(),
-                privileged,
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::Roles(std::mem::take(&mut batch)));
-            }
-        }
-        if !batch.is_empty() {
-            self.send(Batch::Roles(batch));
-        }
-        self.finish_file(t.file, rows, added);
+    fn read_roles(&mut self, t: Table) {
+        self.read_records(
+            t,
+            RecordKind::Role,
+            |r: &Role| r.id.as_str(),
+            Batch::Roles,
+            |p, t| {
+                let id = p.required(t, "id");
+                let name = p.required(t, "name");
+                let owner_id = p.reference(t, "ownerId", RecordKind::Identity);
+                let profiles = p.reference_list(t, "accessProfileIds", RecordKind::AccessProfile);
+                let entitlements = p.reference_list(t, "entitlementIds", RecordKind::Entitlement);
+                let privileged = p.boolean(t, "privileged", false);
+                Some(Role {
+                    id: RoleId(id?),
+                    name: name?,
+                    description: Self::text(t, "description"),
+                    owner_id: owner_id.map(IdentityId),
+                    access_profile_ids: profiles.into_iter().map(AccessProfileId).collect(),
+                    entitlement_ids: entitlements.into_iter().map(EntitlementId).collect(),
+                    privileged,
+                })
+            },
+        );
     }
 
-    fn read_accounts(&mut self, mut t: Table) {
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let (mut rows, mut added) = (0, 0);
-        while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let source = self.required(&t, "sourceId");
-            if source.is_some() {
-                self.reference(&t, "sourceId", RecordKind::Source);
-            }
-            let native = self.required(&t, "nativeIdentity");
-            let identity_id = self.reference(&t, "identityId", RecordKind::Identity);
-            let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let machine = self.boolean(&t, "machine", false);
-            let disabled = self.boolean(&t, "disabled", false);
-            let locked = self.boolean(&t, "locked", false);
-            let last_used = self.time(&t, "lastUsed");
-            let (Some(id), Some(source), Some(native)) = (id, source, native) else {
-                continue;
-            };
-            let Some(new) = self.claim_id(&t, RecordKind::Account, &id) else {
-                continue;
-            };
-            rows += 1;
-            added += u64::from(new);
-            batch.push(Account {
-                id: AccountId(id),
-                source_id: SourceId(source),
-                native_identity: native,
-                name: Self::text(&t, "name"),
-                identity_id: identity_id.map(IdentityId),
-                machine,
-                owner_id: owner_id.map(IdentityId),
-                disabled,
-                locked,
-                last_used,
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::Accounts(std::mem::take(&mut batch)));
-            }
-        }
-        if !batch.is_empty() {
-            self.send(Batch::Accounts(batch));
-        }
-        self.finish_file(t.file, rows, added);
+    fn read_accounts(&mut self, t: Table) {
+        self.read_records(
+            t,
+            RecordKind::Account,
+            |a: &Account| a.id.as_str(),
+            Batch::Accounts,
+            |p, t| {
+                let id = p.required(t, "id");
+                let source = p.required_reference(t, "sourceId", RecordKind::Source);
+                let native = p.required(t, "nativeIdentity");
+                let identity_id = p.reference(t, "identityId", RecordKind::Identity);
+                let owner_id = p.reference(t, "ownerId", RecordKind::Identity);
+                let machine = p.boolean(t, "machine", false);
+                let disabled = p.boolean(t, "disabled", false);
+                let locked = p.boolean(t, "locked", false);
+                let last_used = p.time(t, "lastUsed");
+                Some(Account {
+                    id: AccountId(id?),
+                    source_id: SourceId(source?),
+                    native_identity: native?,
+                    name: Self::text(t, "name"),
+                    identity_id: identity_id.map(IdentityId),
+                    machine,
+                    owner_id: owner_id.map(IdentityId),
+                    disabled,
+                    locked,
+                    last_used,
+                })
+            },
+        );
     }
 
-    fn read_governance_groups(&mut self, mut t: Table) {
-        let mut batch = Vec::with_capacity(RECORD_BATCH);
-        let (mut rows, mut added) = (0, 0);
-        while self.next_row(&mut t) {
-            let id = self.required(&t, "id");
-            let name = self.required(&t, "name");
-            let owner_id = self.reference(&t, "ownerId", RecordKind::Identity);
-            let members = self.reference_list(&t, "memberIds", RecordKind::Identity);
-            let (Some(id), Some(name)) = (id, name) else {
-                continue;
-            };
-            let Some(new) = self.claim_id(&t, RecordKind::GovernanceGroup, &id) else {
-                continue;
-            };
-            rows += 1;
-            added += u64::from(new);
-            batch.push(GovernanceGroup {
-                id: GovernanceGroupId(id),
-                name,
-                description: Self::text(&t, "description"),
-                owner_id: owner_id.map(IdentityId),
-                member_ids: members.into_iter().map(IdentityId).collect(),
-            });
-            if batch.len() == RECORD_BATCH {
-                self.send(Batch::GovernanceGroups(std::mem::take(&mut batch)));
-            }
-        }
-        if !batch.is_empty() {
-            self.send(Batch::GovernanceGroups(batch));
-        }
-        self.finish_file(t.file, rows, added);
+    fn read_governance_groups(&mut self, t: Table) {
+        self.read_records(
+            t,
+            RecordKind::GovernanceGroup,
+            |g: &GovernanceGroup| g.id.as_str(),
+            Batch::GovernanceGroups,
+            |p, t| {
+                let id = p.required(t, "id");
+                let name = p.required(t, "name");
+                let owner_id = p.reference(t, "ownerId", RecordKind::Identity);
+                let members = p.reference_list(t, "memberIds", RecordKind::Identity);
+                Some(GovernanceGroup {
+                    id: GovernanceGroupId(id?),
+                    name: name?,
+                    description: Self::text(t, "description"),
+                    owner_id: owner_id.map(IdentityId),
+                    member_ids: members.into_iter().map(IdentityId).collect(),
+                })
+            },
+        );
     }
 
     fn read_assignments(&mut self, mut t: Table) {
@@ -832,7 +794,7 @@ impl Parser {
                 continue;
             }
             rows += 1;
-            batch.push(StagedAssignment {
+            let staged = StagedAssignment {
                 line: t.line,
                 assignment: Assignment {
                     identity_id: identity_id.map(IdentityId),
@@ -842,10 +804,8 @@ impl Parser {
                     origin,
                     granted_at,
                 },
-            });
-            if batch.len() == ASSIGNMENT_BATCH {
-                self.send(Batch::Assignments(std::mem::take(&mut batch)));
-            }
+            };
+            self.push(&mut batch, staged, ASSIGNMENT_BATCH, Batch::Assignments);
         }
         if !batch.is_empty() {
             self.send(Batch::Assignments(batch));
