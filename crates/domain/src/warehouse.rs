@@ -330,6 +330,24 @@ pub struct WarehouseCounts {
     pub permissions: u64,
 }
 
+impl WarehouseCounts {
+    /// Each count with the data-bundle file whose rows it counts, in the order an import reads
+    /// the files.
+    pub fn per_bundle_file(&self) -> [(&'static str, u64); 9] {
+        [
+            ("identities.csv", self.identities),
+            ("sources.csv", self.sources),
+            ("entitlements.csv", self.entitlements),
+            ("permissions.csv", self.permissions),
+            ("access_profiles.csv", self.access_profiles),
+            ("roles.csv", self.roles),
+            ("accounts.csv", self.accounts),
+            ("governance_groups.csv", self.governance_groups),
+            ("assignments.csv", self.assignments),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

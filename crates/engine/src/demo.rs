@@ -36,7 +36,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use attest_domain::{AccessType, Origin};
+use attest_domain::{AccessType, Origin, WarehouseCounts};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -73,24 +73,9 @@ pub struct DemoOptions {
 /// How many rows each file of the written bundle holds, and whom to make administrator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoSummary {
-    /// Rows of `identities.csv`.
-    pub identities: u64,
-    /// Rows of `sources.csv`.
-    pub sources: u64,
-    /// Rows of `entitlements.csv`.
-    pub entitlements: u64,
-    /// Rows of `access_profiles.csv`.
-    pub access_profiles: u64,
-    /// Rows of `roles.csv`.
-    pub roles: u64,
-    /// Rows of `accounts.csv`.
-    pub accounts: u64,
-    /// Rows of `assignments.csv`.
-    pub assignments: u64,
-    /// Rows of `governance_groups.csv`.
-    pub governance_groups: u64,
-    /// Rows of `permissions.csv`.
-    pub permissions: u64,
+    /// Rows per file, which are also the warehouse's counts after importing the bundle into an
+    /// empty database.
+    pub rows: WarehouseCounts,
     /// The identity to give administrator authorities to in a demo: the CISO, `E000002`.
     pub admin_identity_id: String,
 }
@@ -158,15 +143,17 @@ pub fn write_demo_bundle(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, 
     let (accounts, assignments) = write_access(dir, &org, &cat, &ids, opts.seed)?;
 
     Ok(DemoSummary {
-        identities,
-        sources,
-        entitlements,
-        access_profiles,
-        roles,
-        accounts,
-        assignments,
-        governance_groups,
-        permissions,
+        rows: WarehouseCounts {
+            identities,
+            sources,
+            entitlements,
+            access_profiles,
+            roles,
+            accounts,
+            assignments,
+            governance_groups,
+            permissions,
+        },
         admin_identity_id: ids[ADMIN_INDEX as usize].clone(),
     })
 }

@@ -476,18 +476,7 @@ fn check_bundle(dir: &Path, summary: &DemoSummary) -> Stats {
     }
 
     // The summary counts what was written.
-    let counts = [
-        ("identities.csv", summary.identities),
-        ("sources.csv", summary.sources),
-        ("entitlements.csv", summary.entitlements),
-        ("access_profiles.csv", summary.access_profiles),
-        ("roles.csv", summary.roles),
-        ("accounts.csv", summary.accounts),
-        ("assignments.csv", summary.assignments),
-        ("governance_groups.csv", summary.governance_groups),
-        ("permissions.csv", summary.permissions),
-    ];
-    for (file, count) in counts {
+    for (file, count) in summary.rows.per_bundle_file() {
         assert_eq!(
             files[file].rows.len() as u64,
             count,

@@ -18,17 +18,7 @@ pub fn run(args: &DemoDataArgs) -> anyhow::Result<ExitCode> {
     )
     .with_context(|| format!("cannot write demo bundle to {}", args.dir.display()))?;
     println!("wrote a demo organisation to {}", args.dir.display());
-    for (file, n) in [
-        ("identities.csv", summary.identities),
-        ("sources.csv", summary.sources),
-        ("entitlements.csv", summary.entitlements),
-        ("permissions.csv", summary.permissions),
-        ("access_profiles.csv", summary.access_profiles),
-        ("roles.csv", summary.roles),
-        ("accounts.csv", summary.accounts),
-        ("governance_groups.csv", summary.governance_groups),
-        ("assignments.csv", summary.assignments),
-    ] {
+    for (file, n) in summary.rows.per_bundle_file() {
         println!("{file}: {n} rows");
     }
     Ok(ExitCode::SUCCESS)
