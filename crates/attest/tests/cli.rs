@@ -273,6 +273,8 @@ fn start_demo_server(db: &str) -> Server {
             break;
         }
     }
+    // Keep reading what the server prints, as a terminal would.
+    std::thread::spawn(move || lines.for_each(drop));
     Server {
         child,
         addr: addr.expect("address printed"),

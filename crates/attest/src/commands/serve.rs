@@ -1,5 +1,6 @@
 //! `attest serve [--listen ADDR] [--demo]`.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ pub async fn run(
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = store.backend().as_str(), "attest is serving");
-    println!("Attest is serving on http://{addr}");
+    let mut banner = format!("Attest is serving on http://{addr}\n");
     if let Some(admin) = demo_admin {
         let pat = credentials
             .create_pat(
@@ -45,15 +46,19 @@ pub async fn run(
                 "demo administrator".to_owned(),
             )
             .await?;
-        println!("Demo administrator ({}, ORG_ADMIN):", pat.identity_id);
-        println!("  client id:     {}", pat.client_id);
-        println!("  client secret: {}", pat.client_secret);
-        println!("Get a token:");
-        println!(
-            "  curl -s -X POST http://{addr}/oauth/token -d grant_type=client_credentials -d client_id={} -d client_secret={}",
-            pat.client_id, pat.client_secret
-        );
+        banner.push_str(&format!(
+            "Demo administrator ({}, ORG_ADMIN):\n  client id:     {}\n  client secret: {}\n\
+             Get a token:\n  curl -s -X POST http://{addr}/oauth/token -d grant_type=client_credentials -d client_id={} -d client_secret={}\n",
+            pat.identity_id, pat.client_id, pat.client_secret, pat.client_id, pat.client_secret
+        ));
     }
+    // The banner is for whoever started the server; if they closed our standard output, the
+    // server goes on serving rather than failing.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
 
     let state = AppState {
         store: store.clone(),
@@ -114,7 +119,9 @@ async fn load_demo(
     if store.identity(&admin).await?.is_some() {
         Ok(Some(admin))
     } else {
-        println!("--demo: the database holds other data; create a token with `attest pat create`.");
+        tracing::warn!(
+            "--demo: the database holds other data and no demo administrator; create a token with `attest pat create`"
+        );
         Ok(None)
     }
 }
