@@ -13,8 +13,17 @@
 //!   checked there for duplicates, and merged into `assignments` with set-based statements
 //!   that touch only the rows that are new, changed or gone.
 //! - Timestamps are stored to the microsecond (PostgreSQL's precision), truncated on every path.
+//! - The references that have no foreign key (see the migration) are checked here, set-based:
+//!   an assignment's identity and account by `merge_assignments`, before it changes any row
+//!   (the engine merges only after every record is upserted), and an account's source, identity
+//!   and owner at commit. A dangling one is a bug, since the engine checks references first; it
+//!   fails the import with [`StoreError::Database`] naming the offending line or account.
+//! - Each long step (lock wait, duplicate check, reference checks, merge, statistics, COMMIT)
+//!   logs a debug event with its elapsed time: sqlx only warns of statements slower than the
+//!   pool's threshold (see the crate docs), which an import's are expected to approach.
 
 use std::sync::LazyLock;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use attest_domain::*;
@@ -132,6 +141,62 @@ INSERT INTO assignments
 SELECT holder_key, identity_id, account_id, access_type, access_id, origin, granted_at, $1
 FROM attest_assignment_changes
 WHERE assignment_id IS NULL";
+
+/// Builds the query for the first row of `rows` (staged assignments about to be written) that
+/// refers to an identity or account that does not exist, as (line, kind of record, id).
+///
+/// These references have no foreign key (see the migration): one hash anti-join per reference
+/// checks a million rows in under a second, where a deferred foreign key queued a trigger event
+/// per row and checked each at commit. A row without a `line` (a removal in
+/// [`CREATE_CHANGES`]) has no identity or account either, so it is never reported.
+fn dangling_assignments_sql(rows: &str) -> String {
+    format!(
+        "
+SELECT r.line, 'identity' AS kind, r.identity_id AS id
+FROM {rows} r
+WHERE r.identity_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM identities i WHERE i.id = r.identity_id)
+UNION ALL
+SELECT r.line, 'account', r.account_id
+FROM {rows} r
+WHERE r.account_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM accounts a WHERE a.id = r.account_id)
+ORDER BY line
+LIMIT 1"
+    )
+}
+
+/// [`dangling_assignments_sql`] over every staged row: the first merge of an empty table
+/// writes them all.
+static DANGLING_STAGED: LazyLock<String> =
+    LazyLock::new(|| dangling_assignments_sql("attest_staged_assignments"));
+
+/// [`dangling_assignments_sql`] over the new and changed rows of [`CREATE_CHANGES`]: a staged
+/// row equal to a stored one is not written, and the stored one passed this check when it was
+/// written.
+static DANGLING_CHANGES: LazyLock<String> =
+    LazyLock::new(|| dangling_assignments_sql("attest_assignment_changes"));
+
+/// The first account, by id, whose source, identity or owner does not exist, as (account id,
+/// kind of reference, id referred to). Run at commit when the import wrote accounts, in place
+/// of three deferred foreign keys (see the migration); one hash anti-join per reference over
+/// the whole table, a few tenths of a second for 800,000 accounts.
+const DANGLING_ACCOUNTS: &str = "
+SELECT a.id, 'source' AS kind, a.source_id AS target
+FROM accounts a
+WHERE NOT EXISTS (SELECT FROM sources s WHERE s.id = a.source_id)
+UNION ALL
+SELECT a.id, 'identity', a.identity_id
+FROM accounts a
+WHERE a.identity_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM identities i WHERE i.id = a.identity_id)
+UNION ALL
+SELECT a.id, 'owner', a.owner_id
+FROM accounts a
+WHERE a.owner_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM identities i WHERE i.id = a.owner_id)
+ORDER BY id
+LIMIT 1";
 
 /// Builds `INSERT ... SELECT FROM UNNEST(arrays) ... ON CONFLICT (first column) DO UPDATE`,
 /// skipping rows whose values are all unchanged. `columns` are (name, element type), the key
@@ -395,12 +460,15 @@ pub(crate) struct PgImport {
     upserted: Vec<(&'static str, usize)>,
     /// Whether a merge created the difference table already (in this transaction).
     changes_created: bool,
+    /// Accounts inserted or changed, whose references [`DANGLING_ACCOUNTS`] checks at commit.
+    accounts_written: u64,
 }
 
 impl PgImport {
     /// Begins the transaction, waits for the import lock, records the run and creates the
     /// staging table.
     pub(crate) async fn begin(pool: &PgPool, started_at: DateTime<Utc>) -> StoreResult<PgImport> {
+        let started = Instant::now();
         let mut tx = pool.begin().await.map_err(store_error)?;
         // coalesce: with no existing schema on the search path the key must still be non-NULL,
         // or the (strict) lock function would return without locking.
@@ -409,6 +477,8 @@ impl PgImport {
             .execute(&mut *tx)
             .await
             .map_err(store_error)?;
+        // Waiting for a free connection and for another node's import both count.
+        let wait_ms = started.elapsed().as_millis();
         let setup = format!("SET LOCAL work_mem = '{IMPORT_WORK_MEM}'; {CREATE_STAGING}");
         // A plain string runs as a simple query, so the two statements go in one round trip.
         (&mut *tx)
@@ -421,7 +491,7 @@ impl PgImport {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(store_error)?;
-        tracing::debug!(run_id, "import started");
+        tracing::debug!(run_id, wait_ms, "import started");
         Ok(PgImport {
             tx,
             run_id,
@@ -429,6 +499,7 @@ impl PgImport {
             staging_analyzed: true,
             upserted: Vec::new(),
             changes_created: false,
+            accounts_written: 0,
         })
     }
 
@@ -487,6 +558,58 @@ impl PgImport {
             .await
             .map_err(store_error)?;
         Ok(done.rows_affected())
+    }
+
+    /// Fails on the first row that `sql` ([`DANGLING_STAGED`] or [`DANGLING_CHANGES`]) finds:
+    /// an assignment about to be written whose identity or account does not exist. The engine
+    /// checks every reference before it merges, so such a row is a bug; it is refused here,
+    /// where a foreign key would otherwise have refused the commit.
+    async fn check_assignment_references(&mut self, sql: &str) -> StoreResult<()> {
+        let started = Instant::now();
+        let dangling: Option<(i64, String, String)> = sqlx::query_as(sql)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
+        tracing::debug!(
+            run_id = self.run_id,
+            elapsed_ms = started.elapsed().as_millis(),
+            "assignment references checked"
+        );
+        match dangling {
+            None => Ok(()),
+            Some((line, kind, id)) => Err(StoreError::Database(format!(
+                "assignments.csv line {line} refers to {kind} {id:?}, which does not exist \
+                 (the merge is refused; the engine should have rejected the row)"
+            ))),
+        }
+    }
+
+    /// Fails on the first account whose source, identity or owner does not exist
+    /// ([`DANGLING_ACCOUNTS`]), for the same reason as
+    /// [`PgImport::check_assignment_references`]. Skipped when the import wrote no account: the
+    /// stored ones passed this check when they were written, and no import deletes what they
+    /// refer to.
+    async fn check_account_references(&mut self) -> StoreResult<()> {
+        if self.accounts_written == 0 {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let dangling: Option<(String, String, String)> = sqlx::query_as(DANGLING_ACCOUNTS)
+            .fetch_optional(self.conn())
+            .await
+            .map_err(store_error)?;
+        tracing::debug!(
+            run_id = self.run_id,
+            elapsed_ms = started.elapsed().as_millis(),
+            "account references checked"
+        );
+        match dangling {
+            None => Ok(()),
+            Some((account, kind, id)) => Err(StoreError::Database(format!(
+                "account {account:?} refers to {kind} {id:?}, which does not exist \
+                 (the commit is refused; the engine should have rejected the account)"
+            ))),
+        }
     }
 
     /// Refreshes the staging table's statistics if rows were staged since the last refresh;
@@ -737,7 +860,7 @@ impl ImportTx for PgImport {
     async fn upsert_accounts(&mut self, batch: &[Account]) -> StoreResult<()> {
         self.count_upserted("accounts", batch.len());
         for chunk in batch.chunks(CHUNK) {
-            sqlx::query(&UPSERT_ACCOUNTS)
+            let done = sqlx::query(&UPSERT_ACCOUNTS)
                 .bind(chunk.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
                 .bind(
                     chunk
@@ -771,6 +894,8 @@ impl ImportTx for PgImport {
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
+            // Inserted and changed rows only: an unchanged account is not rewritten.
+            self.accounts_written += done.rows_affected();
         }
         Ok(())
     }
@@ -863,11 +988,19 @@ impl ImportTx for PgImport {
     }
 
     async fn duplicate_assignments(&mut self) -> StoreResult<Vec<DuplicateLine>> {
+        let started = Instant::now();
         self.analyze_staging().await?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(DUPLICATES)
             .fetch_all(self.conn())
             .await
             .map_err(store_error)?;
+        tracing::debug!(
+            run_id = self.run_id,
+            staged = self.staged,
+            duplicates = rows.len(),
+            elapsed_ms = started.elapsed().as_millis(),
+            "staged assignments checked for duplicates"
+        );
         rows.into_iter()
             .map(|(line, first_line)| {
                 Ok(DuplicateLine {
@@ -879,6 +1012,7 @@ impl ImportTx for PgImport {
     }
 
     async fn merge_assignments(&mut self) -> StoreResult<AssignmentMerge> {
+        let started = Instant::now();
         self.analyze_staging().await?;
         let before: i64 = sqlx::query_scalar("SELECT count(*) FROM assignments")
             .fetch_one(self.conn())
@@ -886,6 +1020,7 @@ impl ImportTx for PgImport {
             .map_err(store_error)?;
         let before = unsigned(before, "assignment count")?;
         let (added, removed) = if before == 0 {
+            self.check_assignment_references(&DANGLING_STAGED).await?;
             (self.execute_for_run(INSERT_ALL_STAGED).await?, 0)
         } else {
             // No `ON CONFLICT` upsert: it would lock every existing row even when unchanged.
@@ -903,7 +1038,9 @@ impl ImportTx for PgImport {
             conn.execute("ANALYZE attest_assignment_changes")
                 .await
                 .map_err(store_error)?;
-            let removed = conn
+            self.check_assignment_references(&DANGLING_CHANGES).await?;
+            let removed = self
+                .conn()
                 .execute(DELETE_REMOVED)
                 .await
                 .map_err(store_error)?
@@ -924,6 +1061,7 @@ impl ImportTx for PgImport {
             added,
             updated,
             removed,
+            elapsed_ms = started.elapsed().as_millis(),
             "assignments merged"
         );
         Ok(AssignmentMerge {
@@ -934,9 +1072,8 @@ impl ImportTx for PgImport {
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        // The trait gives no finishing time and this crate never reads the clock: the run's end
-        // is its injected start plus the time the database saw the transaction take.
         let run_id = self.run_id;
+        self.check_account_references().await?;
         let large: Vec<&str> = self
             .upserted
             .iter()
@@ -944,12 +1081,21 @@ impl ImportTx for PgImport {
             .map(|(t, _)| *t)
             .collect();
         if !large.is_empty() {
+            let started = Instant::now();
             let analyze = format!("ANALYZE {}", large.join(", "));
             self.conn()
                 .execute(analyze.as_str())
                 .await
                 .map_err(store_error)?;
+            tracing::debug!(
+                run_id,
+                tables = %large.join(","),
+                elapsed_ms = started.elapsed().as_millis(),
+                "statistics refreshed"
+            );
         }
+        // The trait gives no finishing time and this crate never reads the wall clock: the run's end
+        // is its injected start plus the time the database saw the transaction take.
         sqlx::query(
             "UPDATE import_runs
              SET finished_at = started_at + (clock_timestamp() - transaction_timestamp())
@@ -959,7 +1105,14 @@ impl ImportTx for PgImport {
         .execute(self.conn())
         .await
         .map_err(store_error)?;
-        self.tx.commit().await.map_err(store_error)
+        let started = Instant::now();
+        self.tx.commit().await.map_err(store_error)?;
+        tracing::debug!(
+            run_id,
+            elapsed_ms = started.elapsed().as_millis(),
+            "import committed"
+        );
+        Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> StoreResult<()> {

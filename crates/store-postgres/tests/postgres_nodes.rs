@@ -333,9 +333,35 @@ async fn copy_keeps_awkward_text_intact() {
     }
 }
 
-/// References are checked at commit: a dangling one fails the commit and leaves nothing.
+fn account(id: &str, source: &str, identity: Option<&str>) -> Account {
+    Account {
+        id: id.into(),
+        source_id: source.into(),
+        native_identity: id.to_owned(),
+        name: None,
+        identity_id: identity.map(Into::into),
+        machine: false,
+        owner_id: None,
+        disabled: false,
+        locked: false,
+        last_used: None,
+    }
+}
+
+fn source(id: &str) -> Source {
+    Source {
+        id: id.into(),
+        name: id.to_owned(),
+        description: None,
+        owner_id: None,
+        source_type: None,
+    }
+}
+
+/// A reference that keeps its foreign key (a manager) is checked at commit: a dangling one
+/// fails the commit and leaves nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dangling_reference_fails_the_commit() {
+async fn a_dangling_manager_fails_the_commit() {
     let Some(url) = fresh_schema_url().await else {
         return;
     };
@@ -346,6 +372,118 @@ async fn a_dangling_reference_fails_the_commit() {
         .unwrap();
     let err = tx.commit().await.unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "got {err:?}");
+    assert_eq!(
+        store.warehouse_counts().await.unwrap(),
+        WarehouseCounts::default()
+    );
+}
+
+/// An assignment's identity and account have no foreign key: the merge checks them and
+/// refuses the first staged row (by line) that refers to a missing one, on a first merge into
+/// an empty table and on a later one alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_merge_refuses_a_dangling_assignment() {
+    let Some(url) = fresh_schema_url().await else {
+        return;
+    };
+    let store = migrated_node(&url).await;
+    let mut tx = store.begin_import(t(1)).await.unwrap();
+    tx.upsert_identities(&[identity("a", None)]).await.unwrap();
+    tx.upsert_roles(&[role("r1")]).await.unwrap();
+    tx.stage_assignments(&[
+        held(2, "a", "r1", Origin::Manual),
+        held(3, "ghost", "r1", Origin::Manual),
+    ])
+    .await
+    .unwrap();
+    let err = tx.merge_assignments().await.unwrap_err();
+    let StoreError::Database(message) = &err else {
+        panic!("got {err:?}");
+    };
+    assert!(
+        message.contains("line 3") && message.contains("identity \"ghost\""),
+        "the first dangling line and its reference are named: {message}"
+    );
+    drop(tx);
+    assert_eq!(
+        store.warehouse_counts().await.unwrap(),
+        WarehouseCounts::default()
+    );
+
+    // Once assignments are stored the merge takes its other path; the check still applies,
+    // here to an account.
+    let mut tx = store.begin_import(t(2)).await.unwrap();
+    tx.upsert_identities(&[identity("a", None)]).await.unwrap();
+    tx.upsert_roles(&[role("r1")]).await.unwrap();
+    tx.stage_assignments(&[held(2, "a", "r1", Origin::Manual)])
+        .await
+        .unwrap();
+    tx.merge_assignments().await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_import(t(3)).await.unwrap();
+    let mut on_account = held(3, "a", "r1", Origin::Manual);
+    on_account.assignment.account_id = Some("no-such-account".into());
+    tx.stage_assignments(&[held(2, "a", "r1", Origin::Manual), on_account])
+        .await
+        .unwrap();
+    let err = tx.merge_assignments().await.unwrap_err();
+    assert!(
+        err.to_string().contains("line 3")
+            && err.to_string().contains("account \"no-such-account\""),
+        "got {err}"
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(store.warehouse_counts().await.unwrap().assignments, 1);
+}
+
+/// An account's source, identity and owner have no foreign key either: the commit checks them
+/// when the import wrote accounts, and a dangling one fails it and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dangling_account_reference_fails_the_commit() {
+    let Some(url) = fresh_schema_url().await else {
+        return;
+    };
+    let store = migrated_node(&url).await;
+    let mut tx = store.begin_import(t(1)).await.unwrap();
+    tx.upsert_identities(&[identity("a", None)]).await.unwrap();
+    tx.upsert_sources(&[source("s")]).await.unwrap();
+    tx.upsert_accounts(&[
+        account("acct-1", "s", Some("a")),
+        account("acct-2", "no-such-source", Some("a")),
+    ])
+    .await
+    .unwrap();
+    let err = tx.commit().await.unwrap_err();
+    let StoreError::Database(message) = &err else {
+        panic!("got {err:?}");
+    };
+    assert!(
+        message.contains("\"acct-2\"") && message.contains("source \"no-such-source\""),
+        "the account and its missing source are named: {message}"
+    );
+    assert_eq!(
+        store.warehouse_counts().await.unwrap(),
+        WarehouseCounts::default()
+    );
+
+    let mut owned = account("acct-3", "s", None);
+    owned.owner_id = Some("nobody".into());
+    for (dangling, named) in [
+        (
+            account("acct-3", "s", Some("nobody")),
+            "identity \"nobody\"",
+        ),
+        (owned, "owner \"nobody\""),
+    ] {
+        let mut tx = store.begin_import(t(2)).await.unwrap();
+        tx.upsert_identities(&[identity("a", None)]).await.unwrap();
+        tx.upsert_sources(&[source("s")]).await.unwrap();
+        tx.upsert_accounts(&[account("acct-1", "s", Some("a")), dangling])
+            .await
+            .unwrap();
+        let err = tx.commit().await.unwrap_err();
+        assert!(err.to_string().contains(named), "got {err}");
+    }
     assert_eq!(
         store.warehouse_counts().await.unwrap(),
         WarehouseCounts::default()

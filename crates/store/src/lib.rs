@@ -178,7 +178,9 @@ pub trait ImportStore: Send + Sync + 'static {
 /// Batches passed to the `upsert_*` methods are written with multi-row statements (or COPY),
 /// never one statement per row. A record referred to by another (a manager, an owner, a source)
 /// may arrive in a later batch than the record referring to it: references are validated by
-/// the engine before commit, and constraints are checked no earlier than commit.
+/// the engine before commit, and the backend's own checks run no earlier than commit, with one
+/// exception: [`ImportTx::merge_assignments`] may check the staged assignments' identities and
+/// accounts, so it is called after every record of the import has been written.
 #[async_trait]
 pub trait ImportTx: Send {
     /// The ids of `kind` already stored, so references to records outside the bundle resolve.
