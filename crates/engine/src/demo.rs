@@ -119,6 +119,12 @@ fn rng_for(seed: u64, stream: u64) -> ChaCha8Rng {
     rng
 }
 
+/// The identity every demo organisation makes its administrator (the CISO), whatever its
+/// size and seed.
+pub fn admin_identity_id() -> String {
+    identity_id(ADMIN_INDEX)
+}
+
 /// Writes the demo bundle into `dir` (created if missing; existing bundle files are replaced)
 /// and returns the row counts.
 pub fn write_demo_bundle(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
@@ -154,7 +160,7 @@ pub fn write_demo_bundle(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, 
             governance_groups,
             permissions,
         },
-        admin_identity_id: ids[ADMIN_INDEX as usize].clone(),
+        admin_identity_id: admin_identity_id(),
     })
 }
 

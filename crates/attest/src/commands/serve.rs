@@ -8,7 +8,7 @@ use anyhow::Context;
 use attest_api::{router, AppState};
 use attest_domain::{Authority, Clock, IdentityId, SystemClock};
 use attest_engine::credentials::Credentials;
-use attest_engine::demo::{write_demo_bundle, DemoOptions};
+use attest_engine::demo::{self, write_demo_bundle, DemoOptions};
 use attest_engine::import::{import_bundle, NoProgress};
 use attest_store::Store;
 
@@ -93,20 +93,18 @@ async fn load_demo(
     clock: &dyn Clock,
     identities: u32,
 ) -> anyhow::Result<Option<IdentityId>> {
-    let options = DemoOptions {
-        identities,
-        seed: DEMO_SEED,
-    };
-    let dir =
-        tempfile::tempdir().context("cannot create a temporary folder for the demo bundle")?;
-    let summary =
-        write_demo_bundle(dir.path(), &options).context("cannot generate the demo organisation")?;
-    let admin = IdentityId(summary.admin_identity_id.clone());
     if store.warehouse_counts().await?.identities == 0 {
         tracing::info!(
             identities,
             "loading the demo organisation into the empty database"
         );
+        let dir =
+            tempfile::tempdir().context("cannot create a temporary folder for the demo bundle")?;
+        let options = DemoOptions {
+            identities,
+            seed: DEMO_SEED,
+        };
+        write_demo_bundle(dir.path(), &options).context("cannot generate the demo organisation")?;
         let report = import_bundle(store, clock, dir.path(), Arc::new(NoProgress))
             .await
             .context("cannot load the demo organisation")?;
@@ -116,6 +114,7 @@ async fn load_demo(
     } else {
         tracing::info!("the database is not empty; --demo loads nothing");
     }
+    let admin = IdentityId(demo::admin_identity_id());
     if store.identity(&admin).await?.is_some() {
         Ok(Some(admin))
     } else {
