@@ -5,6 +5,24 @@
 //! holds no business rules. Exit status 0 on success; otherwise a one-line reason on standard
 //! error (an import refused for bad rows lists each row first) and a non-zero status.
 
+/// Writes a line of command output to standard output. Unlike `println!`, it does not panic
+/// when nobody reads any more (`attest import ... | head -1`): output is a courtesy, the
+/// command's work is done either way.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Like [`say!`], for standard error.
+macro_rules! complain {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod config;
@@ -24,7 +42,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("attest: {}", one_line(&e));
+            complain!("attest: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }

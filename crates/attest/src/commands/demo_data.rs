@@ -17,9 +17,9 @@ pub fn run(args: &DemoDataArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot write demo bundle to {}", args.dir.display()))?;
-    println!("wrote a demo organisation to {}", args.dir.display());
+    say!("wrote a demo organisation to {}", args.dir.display());
     for (file, n) in summary.rows.per_bundle_file() {
-        println!("{file}: {n} rows");
+        say!("{file}: {n} rows");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,18 +20,18 @@ pub async fn run(settings: &Settings, dir: &Path) -> anyhow::Result<ExitCode> {
     match result {
         Ok(report) => {
             for file in &report.files {
-                println!("{file}");
+                say!("{file}");
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(ImportError::Invalid { issues, more }) => {
             for issue in &issues {
-                eprintln!("{issue}");
+                complain!("{issue}");
             }
             if more > 0 {
-                eprintln!("... and {more} more problem(s)");
+                complain!("... and {more} more problem(s)");
             }
-            eprintln!(
+            complain!(
                 "attest: import refused: {} problem(s) found; nothing was written",
                 issues.len() as u64 + more
             );

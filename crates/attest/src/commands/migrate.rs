@@ -8,6 +8,6 @@ use crate::config::Settings;
 pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = crate::store::open(&settings.database_url, &settings.pool).await?;
     store.close().await;
-    println!("migrations applied ({})", store.backend().as_str());
+    say!("migrations applied ({})", store.backend().as_str());
     Ok(ExitCode::SUCCESS)
 }

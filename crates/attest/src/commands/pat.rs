@@ -37,16 +37,16 @@ pub async fn create(settings: &Settings, args: &PatCreateArgs) -> anyhow::Result
     store.close().await;
     let created = created?;
     if args.json {
-        println!(
+        say!(
             "{}",
             serde_json::json!({"clientId": created.client_id, "clientSecret": created.client_secret})
         );
     } else {
-        println!("Client ID:     {}", created.client_id);
-        println!("Client secret: {}", created.client_secret);
-        println!("Identity:      {}", created.identity_id);
+        say!("Client ID:     {}", created.client_id);
+        say!("Client secret: {}", created.client_secret);
+        say!("Identity:      {}", created.identity_id);
         let authorities: Vec<&str> = created.authorities.iter().map(|a| a.as_str()).collect();
-        println!(
+        say!(
             "Authorities:   {}",
             if authorities.is_empty() {
                 "none (reviewer)".to_owned()
@@ -54,7 +54,7 @@ pub async fn create(settings: &Settings, args: &PatCreateArgs) -> anyhow::Result
                 authorities.join(", ")
             }
         );
-        println!("The secret is shown only once; store it safely.");
+        say!("The secret is shown only once; store it safely.");
     }
     Ok(ExitCode::SUCCESS)
 }
