@@ -5,6 +5,7 @@
 //! [`clock::SystemClock`], and knows nothing of HTTP or SQL. Every other crate builds on it.
 
 pub mod auth;
+pub mod campaign;
 pub mod clock;
 pub mod hierarchy;
 pub mod ids;

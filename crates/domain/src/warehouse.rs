@@ -267,12 +267,12 @@ macro_rules! wire_enum {
         }
 
         impl std::str::FromStr for $ty {
-            type Err = UnknownVariant;
+            type Err = $crate::warehouse::UnknownVariant;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($text => Ok($ty::$variant),)+
-                    _ => Err(UnknownVariant {
+                    _ => Err($crate::warehouse::UnknownVariant {
                         value: s.to_owned(),
                         expected: &[$($text),+],
                     }),
