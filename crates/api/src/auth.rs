@@ -29,7 +29,7 @@ use std::task::{Context, Poll};
 
 use attest_domain::Authority;
 use attest_engine::credentials::Caller;
-use axum::extract::{FromRef, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
@@ -62,8 +62,20 @@ where
 }
 
 /// Middleware (`from_fn_with_state(state, authenticate)`) that refuses requests without a
-/// valid bearer token and leaves the verified [`Caller`] in the request's extensions.
-pub async fn authenticate(caller: Authenticated, mut request: Request, next: Next) -> Response {
+/// valid bearer token, spends one request of the client's rate limit (429 when it is used
+/// up), and leaves the verified [`Caller`] in the request's extensions.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Err(retry_after_secs) = state
+        .rate_limiter
+        .check(caller.0.client_id.as_str(), state.clock.now())
+    {
+        return ApiError::RateLimited { retry_after_secs }.into_response();
+    }
     request.extensions_mut().insert(caller.0);
     next.run(request).await
 }

@@ -33,6 +33,7 @@ pub mod health;
 pub mod native;
 pub mod oauth;
 pub mod okta;
+pub mod rate_limit;
 pub mod sailpoint;
 pub mod telemetry;
 
@@ -57,6 +58,8 @@ pub struct AppState {
     pub credentials: Credentials,
     /// The injected clock (a `ManualClock` in tests).
     pub clock: Arc<dyn Clock>,
+    /// Per-client request rate limits.
+    pub rate_limiter: Arc<rate_limit::RateLimiter>,
 }
 
 impl std::fmt::Debug for AppState {

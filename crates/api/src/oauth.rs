@@ -136,6 +136,13 @@ pub async fn issue_token(
         ));
     };
 
+    // Each client id has a budget of token requests, which also slows down guessing a secret.
+    if let Err(retry_after_secs) = state
+        .rate_limiter
+        .check(&format!("oauth:{client_id}"), state.clock.now())
+    {
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
     match state
         .credentials
         .issue_token(&client_id, &client_secret)

@@ -104,6 +104,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ATTEST_TOKEN_TTL", value_name = "SECONDS")]
     pub token_ttl: Option<u32>,
 
+    /// Requests per second each API client may make, sustained (default 100; 0: no limit).
+    /// Beyond it requests get 429 with `Retry-After`.
+    #[arg(long, env = "ATTEST_RATE_LIMIT", value_name = "N")]
+    pub rate_limit: Option<u32>,
+
+    /// Requests each API client may make at once after being idle (default: twice the rate).
+    #[arg(long, env = "ATTEST_RATE_LIMIT_BURST", value_name = "N")]
+    pub rate_limit_burst: Option<u32>,
+
     /// How long to wait for requests in flight when shutting down, in seconds (default 30).
     #[arg(long, env = "ATTEST_SHUTDOWN_GRACE", value_name = "SECONDS")]
     pub shutdown_grace: Option<u32>,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use attest_api::rate_limit::RateLimit;
 use attest_store::PoolConfig;
 use serde::Deserialize;
 
@@ -29,6 +30,8 @@ pub struct FileConfig {
     token_ttl_seconds: Option<u32>,
     demo_identities: Option<u32>,
     shutdown_grace_seconds: Option<u32>,
+    rate_limit_per_second: Option<u32>,
+    rate_limit_burst: Option<u32>,
 }
 
 impl FileConfig {
@@ -75,6 +78,8 @@ pub struct ServeSettings {
     pub demo_identities: u32,
     /// Grace period for requests in flight at shutdown.
     pub shutdown_grace: Duration,
+    /// Per-client request rate limit.
+    pub rate_limit: RateLimit,
 }
 
 impl Settings {
@@ -134,6 +139,19 @@ impl ServeSettings {
                     .or(file.shutdown_grace_seconds)
                     .unwrap_or(30),
             )),
+            rate_limit: {
+                let per_second = args
+                    .rate_limit
+                    .or(file.rate_limit_per_second)
+                    .unwrap_or(RateLimit::default().per_second);
+                RateLimit {
+                    per_second,
+                    burst: args
+                        .rate_limit_burst
+                        .or(file.rate_limit_burst)
+                        .unwrap_or(per_second.saturating_mul(2)),
+                }
+            },
         }
     }
 }
@@ -160,6 +178,14 @@ mod tests {
         let serve = ServeSettings::resolve(serve, &file);
         assert_eq!(serve.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(serve.token_ttl.num_seconds(), 60);
+        assert_eq!(serve.rate_limit, RateLimit::default());
+
+        let cli = Cli::try_parse_from(["attest", "serve", "--rate-limit", "5"]).unwrap();
+        let crate::cli::Command::Serve(serve) = &cli.command else {
+            panic!("serve")
+        };
+        let limit = ServeSettings::resolve(serve, &FileConfig::default()).rate_limit;
+        assert_eq!((limit.per_second, limit.burst), (5, 10));
 
         let cli = Cli::try_parse_from(["attest", "migrate"]).unwrap();
         let none = Settings::resolve(&cli.global, &FileConfig::default());

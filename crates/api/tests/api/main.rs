@@ -10,4 +10,5 @@ mod health;
 mod internal_errors;
 mod native;
 mod oauth;
+mod rate_limit;
 mod request_id;

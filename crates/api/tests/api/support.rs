@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use attest_api::rate_limit::RateLimiter;
 use attest_api::{router, AppState};
 use attest_domain::*;
 use attest_engine::credentials::{CreatedPat, Credentials};
@@ -62,8 +63,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// The router over `store`, with a manual clock at [`start_time`].
+    /// The router over `store`, with a manual clock at [`start_time`] and no rate limit.
     pub async fn new(store: Arc<dyn Store>) -> Self {
+        Self::with_rate_limiter(store, RateLimiter::unlimited()).await
+    }
+
+    /// The router over `store` with `limiter`.
+    pub async fn with_rate_limiter(store: Arc<dyn Store>, limiter: RateLimiter) -> Self {
         let clock = ManualClock::new(start_time());
         let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let credentials = Credentials::new(store.clone(), shared_clock.clone(), TTL)
@@ -73,6 +79,7 @@ impl TestApp {
             store: store.clone(),
             credentials: credentials.clone(),
             clock: shared_clock,
+            rate_limiter: Arc::new(limiter),
         });
         Self {
             store,

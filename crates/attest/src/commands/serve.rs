@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use attest_api::rate_limit::RateLimiter;
 use attest_api::{router, AppState};
 use attest_domain::{Authority, Clock, IdentityId, SystemClock};
 use attest_engine::credentials::Credentials;
@@ -64,6 +65,7 @@ pub async fn run(
         store: store.clone(),
         credentials,
         clock,
+        rate_limiter: Arc::new(RateLimiter::new(serve.rate_limit)),
     };
     let app = router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
