@@ -1,19 +1,19 @@
-"""SailPoint Python SDK 1.4.2, module `sailpoint.v3`, against Attest's `/v3` API.
+"""SailPoint Python SDK 1.4.2, modules `sailpoint.v3`, `sailpoint.v2024` and `sailpoint.beta`,
+against Attest's `/v3`, `/v2024` and `/beta` APIs.
 
 Configured as the SDK's documentation shows: a `sailpoint.configuration.Configuration` built from
 `ConfigurationParams` (base_url, client_id, client_secret). Building it fetches the token
-(`POST {base_url}/oauth/token`, form-encoded client-credentials grant); the module's `ApiClient`
-then sends `Authorization: Bearer <token>` to `{base_url}/v3/...`.
+(`POST {base_url}/oauth/token`, form-encoded client-credentials grant); each module's `ApiClient`
+then sends `Authorization: Bearer <token>` to `{base_url}/<module>/...`. The three modules are
+generated from the same templates, so every test runs once per module.
 """
 
+import importlib
 import json
+from dataclasses import dataclass
 
 import pytest
 from sailpoint.configuration import Configuration, ConfigurationParams
-from sailpoint.v3.api.certifications_api import CertificationsApi
-from sailpoint.v3.api_client import ApiClient
-from sailpoint.v3.exceptions import ApiException, NotFoundException, UnauthorizedException
-from sailpoint.v3.models.error_response_dto import ErrorResponseDto
 
 from attest_server import (
     BAD_TOKENS,
@@ -29,6 +29,52 @@ from attest_server import (
 MISSING = "0123456789abcdef0123456789abcdef"  # no certification has this id
 AUTHORITIES = {"admin": ["ORG_ADMIN"], "reviewer": []}
 
+# SailPoint has deprecated every beta certifications operation; the SDK warns on each call.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:GET /certifications.* is deprecated:DeprecationWarning"
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One SDK module and the URL family it calls."""
+
+    name: str
+
+    def _module(self, sub):
+        return importlib.import_module(f"sailpoint.{self.name}.{sub}")
+
+    @property
+    def api_client(self):
+        return self._module("api_client").ApiClient
+
+    @property
+    def exceptions(self):
+        return self._module("exceptions")
+
+    @property
+    def error_response_dto(self):
+        return self._module("models.error_response_dto").ErrorResponseDto
+
+    @property
+    def missing_path(self):
+        # The beta module has no "certification by id"; the closest read of one certification
+        # is the status of one of its tasks: GET /beta/certifications/{id}/tasks/{taskId}.
+        if self.name == "beta":
+            return f"/beta/certifications/{MISSING}/tasks/{MISSING}"
+        return f"/{self.name}/certifications/{MISSING}"
+
+    def get_missing_certification(self, api_client):
+        api = self._module("api.certifications_api").CertificationsApi(api_client)
+        if self.name == "beta":
+            return api.get_identity_certification_task_status(id=MISSING, task_id=MISSING)
+        return api.get_identity_certification(id=MISSING)
+
+
+@pytest.fixture(params=[Family("v3"), Family("v2024"), Family("beta")], ids=lambda f: f.name)
+def family(request):
+    return request.param
+
 
 def configure(attest, client, secret=None) -> Configuration:
     params = ConfigurationParams()
@@ -38,12 +84,8 @@ def configure(attest, client, secret=None) -> Configuration:
     return Configuration(params)
 
 
-def get_missing_certification(api_client):
-    return CertificationsApi(api_client).get_identity_certification(id=MISSING)
-
-
 @pytest.mark.parametrize("who", ["admin", "reviewer"])
-def test_client_credentials_token_is_sent_as_bearer(attest, who, monkeypatch):
+def test_client_credentials_token_is_sent_as_bearer(attest, family, who, monkeypatch):
     client = attest.client(who)
     token_requests = spy_token_requests(monkeypatch)
     config = configure(attest, client)
@@ -63,17 +105,18 @@ def test_client_credentials_token_is_sent_as_bearer(attest, who, monkeypatch):
     assert who_am_i["identityId"] == client.identity_id
     assert who_am_i["authorities"] == AUTHORITIES[who]
 
-    with ApiClient(config) as api_client:
+    with family.api_client(config) as api_client:
         sent = spy_api_requests(api_client)
-        with pytest.raises(ApiException) as info:
-            get_missing_certification(api_client)
+        with pytest.raises(family.exceptions.ApiException) as info:
+            family.get_missing_certification(api_client)
     assert info.value.status != 401, info.value.body  # the token is accepted
     assert len(sent) == 1
-    assert sent[0].url == f"{attest.url}/v3/certifications/{MISSING}"
+    assert sent[0].url == f"{attest.url}{family.missing_path}"
     assert sent[0].headers["Authorization"] == f"Bearer {config.access_token}"
 
 
 def test_wrong_client_secret_is_refused(attest, monkeypatch, capsys):
+    # The token fetch is the shared `sailpoint.configuration`, so it is tested once.
     token_requests = spy_token_requests(monkeypatch)
     config = configure(attest, attest.admin, secret="0" * 64)
 
@@ -86,28 +129,28 @@ def test_wrong_client_secret_is_refused(attest, monkeypatch, capsys):
     assert json.loads(token_requests[0].body)["error"] == "invalid_client"
 
 
-def test_unknown_certification_is_a_404_error_response_dto(attest):
-    with ApiClient(configure(attest, attest.admin)) as api_client:
-        with pytest.raises(NotFoundException) as info:
-            get_missing_certification(api_client)
+def test_unknown_certification_is_a_404_error_response_dto(attest, family):
+    with family.api_client(configure(attest, attest.admin)) as api_client:
+        with pytest.raises(family.exceptions.NotFoundException) as info:
+            family.get_missing_certification(api_client)
     e = info.value
     assert e.status == 404
     dto = assert_error_response_dto(e.body, e.headers, "404 Not found")
     # The SDK parsed the body into its own model.
-    assert isinstance(e.data, ErrorResponseDto), e.body
+    assert isinstance(e.data, family.error_response_dto), e.body
     assert e.data.detail_code == "404 Not found"
     assert e.data.tracking_id == dto["trackingId"]
     assert e.data.messages[0].locale == "en-US"
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
-def test_refused_token_is_a_401(attest, kind):
+def test_refused_token_is_a_401(attest, family, kind):
     config = configure(attest, attest.admin)
     config.access_token = bad_token(attest, kind, config.access_token)
-    with ApiClient(config) as api_client:
+    with family.api_client(config) as api_client:
         sent = spy_api_requests(api_client)
-        with pytest.raises(UnauthorizedException) as info:
-            get_missing_certification(api_client)
+        with pytest.raises(family.exceptions.UnauthorizedException) as info:
+            family.get_missing_certification(api_client)
     assert sent[0].headers["Authorization"] == f"Bearer {config.access_token}"
     e = info.value
     assert e.status == 401
