@@ -46,6 +46,11 @@ const IMPORT_LOCK_CLASS: i32 = 0x4154_5354; // "ATST"
 /// enough to keep each message to the server modest.
 const CHUNK: usize = 10_000;
 
+/// One column of a chunk, as the array an `UNNEST($n::type[])` parameter binds.
+fn column<'a, T, V>(rows: &'a [T], value: impl FnMut(&'a T) -> V) -> Vec<V> {
+    rows.iter().map(value).collect()
+}
+
 /// Bytes of `COPY` data buffered before they are sent.
 const COPY_BUFFER: usize = 1 << 20;
 
@@ -655,47 +660,19 @@ impl ImportTx for PgImport {
         self.count_upserted("identities", batch.len());
         for chunk in batch.chunks(CHUNK) {
             sqlx::query(&UPSERT_IDENTITIES)
-                .bind(chunk.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.display_name.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.email.as_deref()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.manager_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.department.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.title.as_deref()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.location.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.lifecycle_state.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.active).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| Json(&r.attributes))
-                        .collect::<Vec<_>>(),
-                )
+                .bind(column(chunk, |r| r.id.as_str()))
+                .bind(column(chunk, |r| r.name.as_str()))
+                .bind(column(chunk, |r| r.display_name.as_deref()))
+                .bind(column(chunk, |r| r.email.as_deref()))
+                .bind(column(chunk, |r| {
+                    r.manager_id.as_ref().map(IdentityId::as_str)
+                }))
+                .bind(column(chunk, |r| r.department.as_deref()))
+                .bind(column(chunk, |r| r.title.as_deref()))
+                .bind(column(chunk, |r| r.location.as_deref()))
+                .bind(column(chunk, |r| r.lifecycle_state.as_deref()))
+                .bind(column(chunk, |r| r.active))
+                .bind(column(chunk, |r| Json(&r.attributes)))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -707,26 +684,13 @@ impl ImportTx for PgImport {
         self.count_upserted("sources", batch.len());
         for chunk in batch.chunks(CHUNK) {
             sqlx::query(&UPSERT_SOURCES)
-                .bind(chunk.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.description.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.owner_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.source_type.as_deref())
-                        .collect::<Vec<_>>(),
-                )
+                .bind(column(chunk, |r| r.id.as_str()))
+                .bind(column(chunk, |r| r.name.as_str()))
+                .bind(column(chunk, |r| r.description.as_deref()))
+                .bind(column(chunk, |r| {
+                    r.owner_id.as_ref().map(IdentityId::as_str)
+                }))
+                .bind(column(chunk, |r| r.source_type.as_deref()))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -738,34 +702,16 @@ impl ImportTx for PgImport {
         self.count_upserted("entitlements", batch.len());
         for chunk in batch.chunks(CHUNK) {
             sqlx::query(&UPSERT_ENTITLEMENTS)
-                .bind(chunk.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.source_id.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.attribute.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.value.as_deref()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.description.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.privileged).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.owner_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
+                .bind(column(chunk, |r| r.id.as_str()))
+                .bind(column(chunk, |r| r.source_id.as_str()))
+                .bind(column(chunk, |r| r.name.as_str()))
+                .bind(column(chunk, |r| r.attribute.as_deref()))
+                .bind(column(chunk, |r| r.value.as_deref()))
+                .bind(column(chunk, |r| r.description.as_deref()))
+                .bind(column(chunk, |r| r.privileged))
+                .bind(column(chunk, |r| {
+                    r.owner_id.as_ref().map(IdentityId::as_str)
+                }))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -779,25 +725,14 @@ impl ImportTx for PgImport {
             let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
             sqlx::query(&UPSERT_ACCESS_PROFILES)
                 .bind(&ids)
-                .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.description.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.source_id.as_ref().map(SourceId::as_str))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.owner_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
+                .bind(column(chunk, |r| r.name.as_str()))
+                .bind(column(chunk, |r| r.description.as_deref()))
+                .bind(column(chunk, |r| {
+                    r.source_id.as_ref().map(SourceId::as_str)
+                }))
+                .bind(column(chunk, |r| {
+                    r.owner_id.as_ref().map(IdentityId::as_str)
+                }))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -820,20 +755,12 @@ impl ImportTx for PgImport {
             let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
             sqlx::query(&UPSERT_ROLES)
                 .bind(&ids)
-                .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.description.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.owner_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.privileged).collect::<Vec<_>>())
+                .bind(column(chunk, |r| r.name.as_str()))
+                .bind(column(chunk, |r| r.description.as_deref()))
+                .bind(column(chunk, |r| {
+                    r.owner_id.as_ref().map(IdentityId::as_str)
+                }))
+                .bind(column(chunk, |r| r.privileged))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -861,36 +788,20 @@ impl ImportTx for PgImport {
         self.count_upserted("accounts", batch.len());
         for chunk in batch.chunks(CHUNK) {
             let done = sqlx::query(&UPSERT_ACCOUNTS)
-                .bind(chunk.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.source_id.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.native_identity.as_str())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.name.as_deref()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.identity_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.machine).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.owner_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
-                .bind(chunk.iter().map(|r| r.disabled).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|r| r.locked).collect::<Vec<_>>())
-                .bind(chunk.iter().map(|r| r.last_used).collect::<Vec<_>>())
+                .bind(column(chunk, |r| r.id.as_str()))
+                .bind(column(chunk, |r| r.source_id.as_str()))
+                .bind(column(chunk, |r| r.native_identity.as_str()))
+                .bind(column(chunk, |r| r.name.as_deref()))
+                .bind(column(chunk, |r| {
+                    r.identity_id.as_ref().map(IdentityId::as_str)
+                }))
+                .bind(column(chunk, |r| r.machine))
+                .bind(column(chunk, |r| {
+                    r.owner_id.as_ref().map(IdentityId::as_str)
+                }))
+                .bind(column(chunk, |r| r.disabled))
+                .bind(column(chunk, |r| r.locked))
+                .bind(column(chunk, |r| r.last_used))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -906,19 +817,11 @@ impl ImportTx for PgImport {
             let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
             sqlx::query(&UPSERT_GOVERNANCE_GROUPS)
                 .bind(&ids)
-                .bind(chunk.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.description.as_deref())
-                        .collect::<Vec<_>>(),
-                )
-                .bind(
-                    chunk
-                        .iter()
-                        .map(|r| r.owner_id.as_ref().map(IdentityId::as_str))
-                        .collect::<Vec<_>>(),
-                )
+                .bind(column(chunk, |r| r.name.as_str()))
+                .bind(column(chunk, |r| r.description.as_deref()))
+                .bind(column(chunk, |r| {
+                    r.owner_id.as_ref().map(IdentityId::as_str)
+                }))
                 .execute(self.conn())
                 .await
                 .map_err(store_error)?;
@@ -946,14 +849,9 @@ impl ImportTx for PgImport {
                 "INSERT INTO entitlement_permissions (entitlement_id, target, rights)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
             )
-            .bind(
-                chunk
-                    .iter()
-                    .map(|p| p.entitlement_id.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(chunk.iter().map(|p| p.target.as_str()).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|p| p.rights.as_str()).collect::<Vec<_>>())
+            .bind(column(chunk, |p| p.entitlement_id.as_str()))
+            .bind(column(chunk, |p| p.target.as_str()))
+            .bind(column(chunk, |p| p.rights.as_str()))
             .execute(self.conn())
             .await
             .map_err(store_error)?;
