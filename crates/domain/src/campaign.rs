@@ -142,11 +142,6 @@ impl CampaignStatus {
         Ok(next)
     }
 
-    /// Whether reviewers may decide, reassign and sign off in this status.
-    pub fn is_reviewable(self) -> bool {
-        self == CampaignStatus::Active
-    }
-
     /// The campaign fields a JSON Patch may change in this status (SailPoint's rule: several
     /// fields while STAGED, only the deadline while ACTIVE, nothing otherwise).
     pub fn patchable_fields(self) -> &'static [&'static str] {

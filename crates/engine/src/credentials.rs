@@ -162,11 +162,6 @@ impl Credentials {
         })
     }
 
-    /// How long issued tokens live.
-    pub fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
     /// Creates a personal access token for an existing identity.
     pub async fn create_pat(
         &self,

@@ -10,9 +10,6 @@ use attest_domain::*;
 use attest_store::*;
 use attest_store_postgres::PostgresStore;
 use chrono::{TimeZone, Utc};
-use sqlx::{Connection, PgConnection};
-
-const URL_VAR: &str = "ATTEST_TEST_DATABASE_URL";
 
 fn t(day: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0)
@@ -20,29 +17,9 @@ fn t(day: u32) -> chrono::DateTime<Utc> {
         .expect("valid date")
 }
 
-/// A URL for a new, empty schema (named like attest-testing's, so its sweeper removes it
-/// later), or `None` when no server is configured.
+/// A URL for a new, empty schema, or `None` (after saying so) when no server is configured.
 async fn fresh_schema_url() -> Option<String> {
-    let Ok(base) = std::env::var(URL_VAR) else {
-        eprintln!("skipped: {URL_VAR} is not set");
-        return None;
-    };
-    let mut conn = PgConnection::connect(&base).await.expect("connect");
-    let schema: String = sqlx::query_scalar(
-        "SELECT format('attest_t_%s_%s', extract(epoch FROM now())::bigint,
-                       left(md5(random()::text || clock_timestamp()::text), 16))",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .expect("name a schema");
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-        .execute(&mut conn)
-        .await
-        .expect("create schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{base}{separator}options=-c%20search_path%3D{schema}"
-    ))
+    attest_testing::fresh_postgres_url().await
 }
 
 /// One "node": a store of its own on `url`.
