@@ -41,7 +41,8 @@ pub(crate) struct Table {
     pub extra: Vec<(String, usize)>,
     width: usize,
     record: csv::ByteRecord,
-    fields: Vec<String>,
+    /// The current row, checked to be UTF-8 (one buffer for all its cells).
+    row: csv::StringRecord,
     pub line: u64,
     /// Bytes of the file read so far (for progress).
     pub position: u64,
@@ -158,7 +159,7 @@ impl Table {
             extra,
             width: header.len(),
             record: csv::ByteRecord::new(),
-            fields: Vec::new(),
+            row: csv::StringRecord::new(),
             line: 1,
             position: 0,
         })))
@@ -200,24 +201,25 @@ impl Table {
                 ));
                 continue;
             }
-            self.fields.clear();
-            let mut utf8_ok = true;
-            for (i, raw) in self.record.iter().enumerate() {
-                match std::str::from_utf8(raw) {
-                    Ok(s) => self.fields.push(s.trim().to_owned()),
-                    Err(_) => {
-                        issues.push(ImportIssue::at(
-                            self.file,
-                            self.line,
-                            format!("invalid UTF-8 in column {}", self.column_name(i)),
-                        ));
-                        utf8_ok = false;
-                        break;
-                    }
+            // Validate the whole row at once, reusing the buffers of both records.
+            let bytes = std::mem::replace(
+                &mut self.record,
+                std::mem::take(&mut self.row).into_byte_record(),
+            );
+            match csv::StringRecord::from_byte_record(bytes) {
+                Ok(row) => {
+                    self.row = row;
+                    return true;
                 }
-            }
-            if utf8_ok {
-                return true;
+                Err(e) => {
+                    let column = self.column_name(e.utf8_error().field());
+                    issues.push(ImportIssue::at(
+                        self.file,
+                        self.line,
+                        format!("invalid UTF-8 in column {column}"),
+                    ));
+                    self.record = e.into_byte_record();
+                }
             }
         }
     }
@@ -240,13 +242,14 @@ impl Table {
     pub fn get(&self, column: &str) -> Option<&str> {
         self.index
             .get(column)
-            .map(|&i| self.fields[i].as_str())
+            .map(|&i| self.at(i))
             .filter(|s| !s.is_empty())
     }
 
-    /// The current row's value at a raw index (for attribute columns).
+    /// The current row's value at a raw index (for attribute columns), without surrounding
+    /// blanks.
     pub fn at(&self, i: usize) -> &str {
-        &self.fields[i]
+        self.row.get(i).unwrap_or("").trim()
     }
 
     /// An issue at the current row.
