@@ -6,6 +6,9 @@ reads the address and the demo administrator's client id and secret from what it
 an ordinary reviewer client with `attest pat create`, and stops the server with SIGTERM at the
 end, failing the session unless it exits with status 0.
 
+It also writes the same organisation's data bundle (`attest demo-data --seed 2026`, see
+demo_org.py) and checks it against the server, so the suites know what every campaign holds.
+
 The binary is `$ATTEST_BIN`, or `target/debug/attest` of this repository (scripts/compat builds
 it). Nothing here depends on an SDK: the suites import it with either SDK installed.
 """
@@ -25,9 +28,11 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
+
+from demo_org import DEMO_SEED, DemoOrg
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +52,9 @@ UNAUTHORIZED_TEXTS = {
 }
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+#: The size of the demo organisation every suite runs against.
+DEMO_IDENTITIES = 200
 
 
 def attest_bin() -> str:
@@ -189,10 +197,21 @@ class Attest:
     admin: Client
     reviewer: Client
     workdir: Path
+    demo: Optional[DemoOrg] = None
     _expired_token: Optional[str] = None
+    _pats: Dict[Tuple[str, Tuple[str, ...]], Client] = field(default_factory=dict)
 
     def client(self, who: str) -> Client:
         return {"admin": self.admin, "reviewer": self.reviewer}[who]
+
+    def pat(self, identity: str, authorities: Tuple[str, ...] = ()) -> Client:
+        """A client of `identity` with these authorities, made once per session with
+        `attest pat create` (the reviewer fixture's way)."""
+        key = (identity, tuple(sorted(authorities)))
+        if key not in self._pats:
+            self._pats[key] = create_pat(self.database_url, self.workdir, identity,
+                                         list(key[1]))
+        return self._pats[key]
 
     def expired_token(self) -> str:
         """A genuine token of the administrator that has expired.
@@ -365,6 +384,34 @@ def assert_token_response(raw: bytes, identity: str) -> Dict[str, Any]:
     return obj
 
 
+def demo_org(server: Attest) -> DemoOrg:
+    """The demo organisation's bundle, written by the same generator with the seed `--demo`
+    uses, and checked against the warehouse counts the server reports."""
+    demo = DemoOrg.generate(attest_bin(), server.workdir / "demo-bundle", DEMO_IDENTITIES,
+                            clean_env())
+    status, body, _ = http("POST", server.url + "/oauth/token", form={
+        "grant_type": "client_credentials",
+        "client_id": server.admin.client_id,
+        "client_secret": server.admin.client_secret,
+    })
+    assert status == 200, body
+    token = json.loads(body)["access_token"]
+    status, body, _ = http("GET", server.url + "/api/v1/warehouse/summary", token=token)
+    assert status == 200, body
+    counts = json.loads(body)
+    for name, rows in demo.row_counts.items():
+        assert counts[name] == rows, (
+            f"the server's demo organisation is not `attest demo-data --seed {DEMO_SEED}` "
+            f"output: {name} {counts[name]} != {rows} (did serve.rs's DEMO_SEED change?)")
+    # The counts barely depend on the seed; the people do.
+    who = me(server, token)
+    row = demo.identities[server.admin.identity_id]
+    assert (who["name"], who["email"]) == (row["name"], row["email"]), (
+        f"the server's demo administrator is not the bundle's {row}: {who} "
+        f"(did serve.rs's DEMO_SEED change?)")
+    return demo
+
+
 # --- the fixture ----------------------------------------------------------------------------
 
 
@@ -373,7 +420,7 @@ def attest(tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("attest")
     database_url = f"sqlite://{workdir / 'attest.db'}"
     proc, banner = start_serve(database_url, workdir / "serve",
-                               ["--demo", "--demo-identities", "200"])
+                               ["--demo", "--demo-identities", str(DEMO_IDENTITIES)])
     try:
         # The demo organisation exists only once the server has loaded it, so the reviewer's
         # client is created while the server runs (SQLite allows the second writer).
@@ -385,6 +432,7 @@ def attest(tmp_path_factory: pytest.TempPathFactory):
             reviewer=reviewer,
             workdir=workdir,
         )
+        server.demo = demo_org(server)
     except BaseException:
         proc.stop()
         raise

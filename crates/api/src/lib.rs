@@ -33,6 +33,7 @@ pub mod health;
 pub mod native;
 pub mod oauth;
 pub mod okta;
+pub mod openapi;
 pub mod rate_limit;
 pub mod sailpoint;
 pub mod telemetry;
@@ -40,6 +41,7 @@ pub mod telemetry;
 use std::sync::Arc;
 
 use attest_domain::Clock;
+use attest_engine::campaigns::Campaigns;
 use attest_engine::credentials::Credentials;
 use attest_store::Store;
 use axum::extract::OriginalUri;
@@ -49,13 +51,17 @@ use axum::Router;
 
 pub use error::{ApiError, Family};
 
-/// What every handler can reach: storage, token verification, and the time.
+/// What every handler can reach: storage, token verification, the certification engine, and
+/// the time.
 #[derive(Clone)]
 pub struct AppState {
     /// The database.
     pub store: Arc<dyn Store>,
     /// Issues and verifies bearer tokens.
     pub credentials: Credentials,
+    /// The certification engine (campaigns, certifications, tasks). Its background worker is
+    /// run by the binary, not by the router.
+    pub campaigns: Campaigns,
     /// The injected clock (a `ManualClock` in tests).
     pub clock: Arc<dyn Clock>,
     /// Per-client request rate limits.
@@ -80,15 +86,18 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = Router::new()
         .route("/health", get(health::get_health))
+        .route("/openapi.json", get(openapi::get_openapi))
         .route("/oauth/token", oauth_routes)
         .nest(
             native::PREFIX,
             family(native::routes(), Family::Native, &state),
         )
         .nest(okta::PREFIX, family(okta::routes(), Family::Okta, &state));
-    let sailpoint = family(sailpoint::routes(), Family::SailPoint, &state);
     for prefix in sailpoint::PREFIXES {
-        app = app.nest(prefix, sailpoint.clone());
+        app = app.nest(
+            prefix,
+            family(sailpoint::routes(prefix), Family::SailPoint, &state),
+        );
     }
     let app = app
         .fallback(reject_unknown_path)

@@ -38,6 +38,8 @@ macro_rules! string_id {
     };
 }
 
+pub(crate) use string_id;
+
 string_id!(
     /// Identifies an identity (a person, or the owner of machine accounts).
     IdentityId

@@ -4,6 +4,7 @@
 //! credential verification); pure rules live in `attest-domain`. It talks to storage only
 //! through `attest-store` traits and never knows which database is behind them.
 
+pub mod campaigns;
 pub mod credentials;
 pub mod demo;
 pub mod import;

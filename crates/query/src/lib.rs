@@ -18,8 +18,9 @@ pub mod paging;
 pub mod sort;
 
 pub use filter::{
-    parse as parse_filter, validate as validate_filter, Composite, FieldSpec, FieldType, Filter,
-    FilterRefusal, FilterSpec, Found, Number, Op, ParseError, Value,
+    matches as filter_matches, parse as parse_filter, validate as validate_filter, Composite,
+    FieldSpec, FieldType, FieldValue, Filter, FilterRefusal, FilterSpec, Found, Number, Op,
+    ParseError, Record, Value,
 };
 pub use paging::{Paging, PagingError, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
 pub use sort::{parse_sorters, validate_sorters, SortError, SortKey, SortSpec};

@@ -4,7 +4,7 @@
 //! does not decode into its domain type (an unknown access type, a non-string attribute) is
 //! reported as corrupt rather than guessed at.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use attest_domain::*;
@@ -97,6 +97,49 @@ fn account_from_row(row: &PgRow) -> StoreResult<Account> {
     })
 }
 
+/// An access profile row with its entitlement ids.
+fn access_profile_from_row(
+    row: &PgRow,
+    entitlement_ids: Vec<String>,
+) -> StoreResult<AccessProfile> {
+    Ok(AccessProfile {
+        id: AccessProfileId(get(row, "id")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        source_id: get::<Option<String>>(row, "source_id")?.map(SourceId),
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+        entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
+    })
+}
+
+/// A role row with its access profile and entitlement ids.
+fn role_from_row(
+    row: &PgRow,
+    access_profile_ids: Vec<String>,
+    entitlement_ids: Vec<String>,
+) -> StoreResult<Role> {
+    Ok(Role {
+        id: RoleId(get(row, "id")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+        access_profile_ids: access_profile_ids
+            .into_iter()
+            .map(AccessProfileId)
+            .collect(),
+        entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
+        privileged: get(row, "privileged")?,
+    })
+}
+
+/// `ids` without repeats, for a `= ANY($1)` parameter.
+fn unique_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut unique: Vec<&str> = ids.collect();
+    unique.sort_unstable();
+    unique.dedup();
+    unique
+}
+
 const ASSIGNMENT_COLUMNS: &str =
     "identity_id, account_id, access_type, access_id, origin, granted_at";
 
@@ -128,6 +171,34 @@ impl PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(store_error)
+    }
+
+    /// Every row `sql` selects with the id list `ids` bound as `$1` (a `text[]`).
+    async fn fetch_by_ids(&self, sql: &str, ids: &[&str]) -> StoreResult<Vec<PgRow>> {
+        sqlx::query(sql)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)
+    }
+
+    /// The (owner id, member id) pairs `sql` selects for the owners `ids`, grouped by owner
+    /// in the order the query gives them.
+    async fn members_by_ids(
+        &self,
+        sql: &str,
+        ids: &[&str],
+    ) -> StoreResult<HashMap<String, Vec<String>>> {
+        let pairs: Vec<(String, String)> = sqlx::query_as(sql)
+            .bind(ids)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let mut members: HashMap<String, Vec<String>> = HashMap::new();
+        for (owner, member) in pairs {
+            members.entry(owner).or_default().push(member);
+        }
+        Ok(members)
     }
 
     /// The assignments `sql` selects for `id`.
@@ -232,14 +303,7 @@ impl WarehouseStore for PostgresStore {
                 id.as_str(),
             )
             .await?;
-        Ok(Some(AccessProfile {
-            id: AccessProfileId(get(&row, "id")?),
-            name: get(&row, "name")?,
-            description: get(&row, "description")?,
-            source_id: get::<Option<String>>(&row, "source_id")?.map(SourceId),
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-            entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
-        }))
+        access_profile_from_row(&row, entitlement_ids).map(Some)
     }
 
     async fn role(&self, id: &RoleId) -> StoreResult<Option<Role>> {
@@ -260,18 +324,7 @@ impl WarehouseStore for PostgresStore {
                 id.as_str(),
             )
             .await?;
-        Ok(Some(Role {
-            id: RoleId(get(&row, "id")?),
-            name: get(&row, "name")?,
-            description: get(&row, "description")?,
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-            access_profile_ids: access_profile_ids
-                .into_iter()
-                .map(AccessProfileId)
-                .collect(),
-            entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
-            privileged: get(&row, "privileged")?,
-        }))
+        role_from_row(&row, access_profile_ids, entitlement_ids).map(Some)
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>> {
@@ -334,5 +387,131 @@ impl WarehouseStore for PostgresStore {
             )
             .await?;
         Ok(ids.into_iter().map(IdentityId).collect())
+    }
+
+    async fn identities(&self, ids: &[IdentityId]) -> StoreResult<Vec<Identity>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT {IDENTITY_COLUMNS} FROM identities WHERE id = ANY($1)");
+        let ids = unique_ids(ids.iter().map(IdentityId::as_str));
+        let rows = self.fetch_by_ids(&sql, &ids).await?;
+        rows.iter().map(identity_from_row).collect()
+    }
+
+    async fn sources(&self, ids: &[SourceId]) -> StoreResult<Vec<Source>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT id, name, description, owner_id, type FROM sources WHERE id = ANY($1)";
+        let ids = unique_ids(ids.iter().map(SourceId::as_str));
+        let rows = self.fetch_by_ids(sql, &ids).await?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    async fn entitlements(&self, ids: &[EntitlementId]) -> StoreResult<Vec<Entitlement>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT id, source_id, name, attribute, value, description, privileged, owner_id
+                   FROM entitlements WHERE id = ANY($1)";
+        let ids = unique_ids(ids.iter().map(EntitlementId::as_str));
+        let rows = self.fetch_by_ids(sql, &ids).await?;
+        rows.iter().map(entitlement_from_row).collect()
+    }
+
+    async fn entitlements_with_permissions(
+        &self,
+        ids: &[EntitlementId],
+    ) -> StoreResult<Vec<EntitlementId>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = unique_ids(ids.iter().map(EntitlementId::as_str));
+        let with: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT entitlement_id FROM entitlement_permissions
+             WHERE entitlement_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        Ok(with.into_iter().map(EntitlementId).collect())
+    }
+
+    async fn access_profiles(&self, ids: &[AccessProfileId]) -> StoreResult<Vec<AccessProfile>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = unique_ids(ids.iter().map(AccessProfileId::as_str));
+        let rows = self
+            .fetch_by_ids(
+                "SELECT id, name, description, source_id, owner_id FROM access_profiles
+                 WHERE id = ANY($1)",
+                &ids,
+            )
+            .await?;
+        let mut entitlements = self
+            .members_by_ids(
+                "SELECT access_profile_id, entitlement_id FROM access_profile_entitlements
+                 WHERE access_profile_id = ANY($1) ORDER BY access_profile_id, position",
+                &ids,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = get(row, "id")?;
+                access_profile_from_row(row, entitlements.remove(&id).unwrap_or_default())
+            })
+            .collect()
+    }
+
+    async fn roles(&self, ids: &[RoleId]) -> StoreResult<Vec<Role>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = unique_ids(ids.iter().map(RoleId::as_str));
+        let rows = self
+            .fetch_by_ids(
+                "SELECT id, name, description, owner_id, privileged FROM roles WHERE id = ANY($1)",
+                &ids,
+            )
+            .await?;
+        let mut access_profiles = self
+            .members_by_ids(
+                "SELECT role_id, access_profile_id FROM role_access_profiles
+                 WHERE role_id = ANY($1) ORDER BY role_id, position",
+                &ids,
+            )
+            .await?;
+        let mut entitlements = self
+            .members_by_ids(
+                "SELECT role_id, entitlement_id FROM role_entitlements
+                 WHERE role_id = ANY($1) ORDER BY role_id, position",
+                &ids,
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = get(row, "id")?;
+                role_from_row(
+                    row,
+                    access_profiles.remove(&id).unwrap_or_default(),
+                    entitlements.remove(&id).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
+                          disabled, locked, last_used
+                   FROM accounts WHERE id = ANY($1)";
+        let ids = unique_ids(ids.iter().map(AccountId::as_str));
+        let rows = self.fetch_by_ids(sql, &ids).await?;
+        rows.iter().map(account_from_row).collect()
     }
 }

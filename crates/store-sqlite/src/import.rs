@@ -277,6 +277,8 @@ pub(crate) struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
     /// `import_runs.id` of this import; assignments it adds or changes carry it.
     run_id: i64,
+    /// The writer pool (one connection), to put its cache back once the transaction is over.
+    writer: sqlx::SqlitePool,
     /// How many rows were staged into `temp.staged_assignments`.
     staged: u64,
     /// Whether the key index of the staged rows exists yet (it is built on first need).
@@ -317,6 +319,11 @@ impl ImportStore for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err)?;
+        // A larger page cache for the import's index work; put back by `end_import_cache`.
+        sqlx::query(&format!("PRAGMA cache_size = -{}", crate::IMPORT_CACHE_KIB))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
         // The table is created inside the transaction, so a rollback removes it too; a
         // leftover would be a bug, but is cheap to rule out.
         sqlx::query("DROP TABLE IF EXISTS temp.staged_assignments")
@@ -348,6 +355,7 @@ impl ImportStore for SqliteStore {
         Ok(Box::new(SqliteImport {
             tx,
             run_id,
+            writer: self.writer.clone(),
             staged: 0,
             staged_key_index: false,
         }))
@@ -703,12 +711,30 @@ impl ImportTx for SqliteImport {
         .map_err(db_err)?;
         // Deferred foreign keys are checked here. SQLite keeps the transaction open when
         // COMMIT fails on them; sqlx then drops it with the error, which rolls it back.
-        self.tx.commit().await.map_err(db_err)?;
+        let writer = self.writer.clone();
+        let committed = self.tx.commit().await.map_err(db_err);
+        end_import_cache(&writer).await;
+        committed?;
         tracing::debug!(run_id, "import committed");
         Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> StoreResult<()> {
-        self.tx.rollback().await.map_err(db_err)
+        let writer = self.writer.clone();
+        let rolled_back = self.tx.rollback().await.map_err(db_err);
+        end_import_cache(&writer).await;
+        rolled_back
+    }
+}
+
+/// Puts the writer's page cache back to its size outside imports and hands the import's
+/// pages back to the allocator. Nothing written depends on it, so a failure is only logged.
+async fn end_import_cache(writer: &sqlx::SqlitePool) {
+    let reset = format!(
+        "PRAGMA cache_size = -{}; PRAGMA shrink_memory;",
+        crate::WRITER_CACHE_KIB
+    );
+    if let Err(error) = sqlx::raw_sql(&reset).execute(writer).await {
+        tracing::warn!(%error, "could not shrink the writer's page cache after an import");
     }
 }

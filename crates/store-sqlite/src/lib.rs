@@ -22,14 +22,17 @@
 //! - **Pragmas.** WAL journal, `synchronous = NORMAL` (durable across application crashes;
 //!   the last transactions may be lost on power failure, never corrupted), foreign keys on
 //!   (all deferred to commit, see the migrations), a 30 s busy timeout for other processes
-//!   opening the same file, bounded page caches, memory-mapped reads for the readers only,
-//!   and for the writer a file-backed temp store, so that staging a million assignments costs
-//!   disk, not memory.
+//!   opening the same file, bounded page caches, no memory-mapped I/O (every mapping of the
+//!   file counts in the process's resident memory, once per connection: eight readers mapping
+//!   256 MiB each made a server reading a large database hold over 800 MiB; reading through
+//!   the operating system's page cache measured as fast), and for the writer a file-backed
+//!   temp store, so that staging a million assignments costs disk, not memory.
 //!
 //! Errors are mapped to [`attest_store::StoreError`] in one place (`error.rs`); how values are
 //! spelled in columns is decided in one place (`codec.rs`). `examples/import_benchmark.rs`
 //! measures an import of 100,000 identities and 1,000,000 assignments.
 
+mod campaigns;
 mod codec;
 mod credentials;
 mod error;
@@ -55,17 +58,22 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// How long a statement waits for another process's lock on the file before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Page cache of the writer connection, in KiB (negative `cache_size`): large enough to hold
-/// the hot index pages of a million-assignment import.
-const WRITER_CACHE_KIB: i64 = 128 * 1024;
+/// Page cache of the writer connection, in KiB (negative `cache_size`) outside imports: the
+/// server's writes (campaign generation, decisions) touch few pages at a time, and the cache is
+/// resident memory once filled.
+pub(crate) const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
-/// Page cache of each reader connection, in KiB.
-const READER_CACHE_KIB: i64 = 16 * 1024;
+/// Page cache of the writer during an import, in KiB: large enough to hold the hot index pages
+/// of a million-assignment import. Set when the import begins and put back (with the memory
+/// released) when it ends.
+pub(crate) const IMPORT_CACHE_KIB: i64 = 128 * 1024;
 
-/// Memory-mapped I/O window of the readers: they share the operating system's page cache
-/// instead of copying pages into their own caches. The writer maps nothing, so that an import
-/// scanning a large table does not grow the process by the size of the table.
-const READER_MMAP_BYTES: i64 = 256 * 1024 * 1024;
+/// Page cache of each reader connection, in KiB. Small on purpose: the operating system's
+/// page cache (shared, and not counted in the process's resident memory) holds the file;
+/// a reader's own cache only spares it re-reading the pages of one statement. Every reader
+/// keeps its cache full for as long as it lives, so this times `PoolConfig::max_connections`
+/// is resident memory for good.
+const READER_CACHE_KIB: i64 = 4 * 1024;
 
 /// The write-ahead log is truncated back to this size after a checkpoint, so one large import
 /// does not leave a large `-wal` file behind.
@@ -124,8 +132,12 @@ impl SqliteStore {
             // placeholders, and an import's merge is slow by nature. The import logs its own
             // steps instead.
             .disable_statement_logging();
+        // No liveness test when a connection is handed out: a connection to a local file does
+        // not go stale, and the test is a round trip to the connection's worker thread on
+        // every statement.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(writer_options)
             .await
@@ -133,10 +145,11 @@ impl SqliteStore {
 
         let reader_options = base
             .pragma("cache_size", (-READER_CACHE_KIB).to_string())
-            .pragma("mmap_size", READER_MMAP_BYTES.to_string())
+            .pragma("mmap_size", "0")
             .pragma("query_only", "ON");
         let reader = SqlitePoolOptions::new()
             .max_connections(pool.max_connections.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(reader_options)
             .await

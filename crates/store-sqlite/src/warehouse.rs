@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use attest_domain::*;
-use attest_store::{StoreResult, WarehouseStore};
+use attest_store::{StoreError, StoreResult, WarehouseStore};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Sqlite, Transaction};
 
@@ -42,6 +42,38 @@ where
         .map_err(db_err)
 }
 
+/// `ids` as one JSON array, bound as a single parameter and read back with `json_each`, so a
+/// batch of any size is one statement with one placeholder. Repeated ids are sent once.
+fn json_ids<'a>(ids: impl Iterator<Item = &'a str>) -> StoreResult<String> {
+    let mut unique: Vec<&str> = ids.collect();
+    unique.sort_unstable();
+    unique.dedup();
+    serde_json::to_string(&unique)
+        .map_err(|e| StoreError::Database(format!("cannot encode ids: {e}")))
+}
+
+/// Runs `sql` with one JSON-array parameter (see [`json_ids`]) and returns every row.
+async fn rows_by_ids<'c, E>(
+    executor: E,
+    sql: &'static str,
+    ids: &str,
+) -> StoreResult<Vec<SqliteRow>>
+where
+    E: Executor<'c, Database = Sqlite>,
+{
+    sqlx::query(sql)
+        .bind(ids)
+        .fetch_all(executor)
+        .await
+        .map_err(db_err)
+}
+
+/// A member list aggregated in SQL with `json_group_array` (in the subquery's order).
+fn member_list(row: &SqliteRow, column: &str) -> StoreResult<Vec<String>> {
+    let text: String = get(row, column)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(&format!("member list {column}"), e))
+}
+
 impl SqliteStore {
     /// Starts a read transaction on a reader, so that a record and its member list come from
     /// the same committed state even if an import commits in between.
@@ -73,6 +105,79 @@ fn identity_from_row(row: &SqliteRow) -> StoreResult<Identity> {
         lifecycle_state: get(row, "lifecycle_state")?,
         active: get(row, "active")?,
         attributes: decode_attributes(&get::<String>(row, "attributes")?)?,
+    })
+}
+
+fn source_from_row(row: &SqliteRow) -> StoreResult<Source> {
+    Ok(Source {
+        id: SourceId(get(row, "id")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+        source_type: get(row, "type")?,
+    })
+}
+
+fn entitlement_from_row(row: &SqliteRow) -> StoreResult<Entitlement> {
+    Ok(Entitlement {
+        id: EntitlementId(get(row, "id")?),
+        source_id: SourceId(get(row, "source_id")?),
+        name: get(row, "name")?,
+        attribute: get(row, "attribute")?,
+        value: get(row, "value")?,
+        description: get(row, "description")?,
+        privileged: get(row, "privileged")?,
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+    })
+}
+
+fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
+    Ok(Account {
+        id: AccountId(get(row, "id")?),
+        source_id: SourceId(get(row, "source_id")?),
+        native_identity: get(row, "native_identity")?,
+        name: get(row, "name")?,
+        identity_id: get::<Option<String>>(row, "identity_id")?.map(IdentityId),
+        machine: get(row, "machine")?,
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+        disabled: get(row, "disabled")?,
+        locked: get(row, "locked")?,
+        last_used: decode_opt_time(get(row, "last_used")?)?,
+    })
+}
+
+/// An access profile row with its entitlement ids.
+fn access_profile_from_row(
+    row: &SqliteRow,
+    entitlement_ids: Vec<String>,
+) -> StoreResult<AccessProfile> {
+    Ok(AccessProfile {
+        id: AccessProfileId(get(row, "id")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        source_id: get::<Option<String>>(row, "source_id")?.map(SourceId),
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+        entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
+    })
+}
+
+/// A role row with its access profile and entitlement ids.
+fn role_from_row(
+    row: &SqliteRow,
+    access_profile_ids: Vec<String>,
+    entitlement_ids: Vec<String>,
+) -> StoreResult<Role> {
+    Ok(Role {
+        id: RoleId(get(row, "id")?),
+        name: get(row, "name")?,
+        description: get(row, "description")?,
+        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
+        access_profile_ids: access_profile_ids
+            .into_iter()
+            .map(AccessProfileId)
+            .collect(),
+        entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
+        privileged: get(row, "privileged")?,
     })
 }
 
@@ -147,13 +252,7 @@ impl WarehouseStore for SqliteStore {
         else {
             return Ok(None);
         };
-        Ok(Some(Source {
-            id: SourceId(get(&row, "id")?),
-            name: get(&row, "name")?,
-            description: get(&row, "description")?,
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-            source_type: get(&row, "type")?,
-        }))
+        source_from_row(&row).map(Some)
     }
 
     async fn entitlement(&self, id: &EntitlementId) -> StoreResult<Option<Entitlement>> {
@@ -167,16 +266,7 @@ impl WarehouseStore for SqliteStore {
         else {
             return Ok(None);
         };
-        Ok(Some(Entitlement {
-            id: EntitlementId(get(&row, "id")?),
-            source_id: SourceId(get(&row, "source_id")?),
-            name: get(&row, "name")?,
-            attribute: get(&row, "attribute")?,
-            value: get(&row, "value")?,
-            description: get(&row, "description")?,
-            privileged: get(&row, "privileged")?,
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-        }))
+        entitlement_from_row(&row).map(Some)
     }
 
     async fn entitlement_permissions(&self, id: &EntitlementId) -> StoreResult<Vec<Permission>> {
@@ -219,14 +309,7 @@ impl WarehouseStore for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(AccessProfile {
-            id: AccessProfileId(get(&row, "id")?),
-            name: get(&row, "name")?,
-            description: get(&row, "description")?,
-            source_id: get::<Option<String>>(&row, "source_id")?.map(SourceId),
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-            entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
-        }))
+        access_profile_from_row(&row, entitlement_ids).map(Some)
     }
 
     async fn role(&self, id: &RoleId) -> StoreResult<Option<Role>> {
@@ -254,18 +337,7 @@ impl WarehouseStore for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(db_err)?;
-        Ok(Some(Role {
-            id: RoleId(get(&row, "id")?),
-            name: get(&row, "name")?,
-            description: get(&row, "description")?,
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-            access_profile_ids: access_profile_ids
-                .into_iter()
-                .map(AccessProfileId)
-                .collect(),
-            entitlement_ids: entitlement_ids.into_iter().map(EntitlementId).collect(),
-            privileged: get(&row, "privileged")?,
-        }))
+        role_from_row(&row, access_profile_ids, entitlement_ids).map(Some)
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>> {
@@ -280,18 +352,7 @@ impl WarehouseStore for SqliteStore {
         else {
             return Ok(None);
         };
-        Ok(Some(Account {
-            id: AccountId(get(&row, "id")?),
-            source_id: SourceId(get(&row, "source_id")?),
-            native_identity: get(&row, "native_identity")?,
-            name: get(&row, "name")?,
-            identity_id: get::<Option<String>>(&row, "identity_id")?.map(IdentityId),
-            machine: get(&row, "machine")?,
-            owner_id: get::<Option<String>>(&row, "owner_id")?.map(IdentityId),
-            disabled: get(&row, "disabled")?,
-            locked: get(&row, "locked")?,
-            last_used: decode_opt_time(get(&row, "last_used")?)?,
-        }))
+        account_from_row(&row).map(Some)
     }
 
     async fn governance_group(
@@ -355,5 +416,139 @@ impl WarehouseStore for SqliteStore {
         )
         .await?;
         Ok(ids.into_iter().map(IdentityId).collect())
+    }
+
+    async fn identities(&self, ids: &[IdentityId]) -> StoreResult<Vec<Identity>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(IdentityId::as_str))?;
+        let rows = rows_by_ids(
+            &self.reader,
+            "SELECT id, name, display_name, email, manager_id, department, title, location,
+                    lifecycle_state, active, attributes
+             FROM identities WHERE id IN (SELECT value FROM json_each(?1))",
+            &ids,
+        )
+        .await?;
+        rows.iter().map(identity_from_row).collect()
+    }
+
+    async fn sources(&self, ids: &[SourceId]) -> StoreResult<Vec<Source>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(SourceId::as_str))?;
+        let rows = rows_by_ids(
+            &self.reader,
+            "SELECT id, name, description, owner_id, type
+             FROM sources WHERE id IN (SELECT value FROM json_each(?1))",
+            &ids,
+        )
+        .await?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    async fn entitlements(&self, ids: &[EntitlementId]) -> StoreResult<Vec<Entitlement>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(EntitlementId::as_str))?;
+        let rows = rows_by_ids(
+            &self.reader,
+            "SELECT id, source_id, name, attribute, value, description, privileged, owner_id
+             FROM entitlements WHERE id IN (SELECT value FROM json_each(?1))",
+            &ids,
+        )
+        .await?;
+        rows.iter().map(entitlement_from_row).collect()
+    }
+
+    async fn entitlements_with_permissions(
+        &self,
+        ids: &[EntitlementId],
+    ) -> StoreResult<Vec<EntitlementId>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(EntitlementId::as_str))?;
+        let with: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT entitlement_id FROM entitlement_permissions
+             WHERE entitlement_id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&ids)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_err)?;
+        Ok(with.into_iter().map(EntitlementId).collect())
+    }
+
+    async fn access_profiles(&self, ids: &[AccessProfileId]) -> StoreResult<Vec<AccessProfile>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(AccessProfileId::as_str))?;
+        // One statement, so the member lists come from the same committed state as the rows.
+        let rows = rows_by_ids(
+            &self.reader,
+            "SELECT ap.id, ap.name, ap.description, ap.source_id, ap.owner_id,
+                    (SELECT json_group_array(m.entitlement_id) FROM
+                        (SELECT entitlement_id FROM access_profile_entitlements
+                         WHERE access_profile_id = ap.id ORDER BY position) AS m)
+                        AS entitlement_ids
+             FROM access_profiles ap WHERE ap.id IN (SELECT value FROM json_each(?1))",
+            &ids,
+        )
+        .await?;
+        rows.iter()
+            .map(|row| access_profile_from_row(row, member_list(row, "entitlement_ids")?))
+            .collect()
+    }
+
+    async fn roles(&self, ids: &[RoleId]) -> StoreResult<Vec<Role>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(RoleId::as_str))?;
+        let rows = rows_by_ids(
+            &self.reader,
+            "SELECT r.id, r.name, r.description, r.owner_id, r.privileged,
+                    (SELECT json_group_array(m.access_profile_id) FROM
+                        (SELECT access_profile_id FROM role_access_profiles
+                         WHERE role_id = r.id ORDER BY position) AS m)
+                        AS access_profile_ids,
+                    (SELECT json_group_array(m.entitlement_id) FROM
+                        (SELECT entitlement_id FROM role_entitlements
+                         WHERE role_id = r.id ORDER BY position) AS m)
+                        AS entitlement_ids
+             FROM roles r WHERE r.id IN (SELECT value FROM json_each(?1))",
+            &ids,
+        )
+        .await?;
+        rows.iter()
+            .map(|row| {
+                role_from_row(
+                    row,
+                    member_list(row, "access_profile_ids")?,
+                    member_list(row, "entitlement_ids")?,
+                )
+            })
+            .collect()
+    }
+
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = json_ids(ids.iter().map(AccountId::as_str))?;
+        let rows = rows_by_ids(
+            &self.reader,
+            "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
+                    disabled, locked, last_used
+             FROM accounts WHERE id IN (SELECT value FROM json_each(?1))",
+            &ids,
+        )
+        .await?;
+        rows.iter().map(account_from_row).collect()
     }
 }

@@ -37,6 +37,16 @@ macro_rules! conformance_tests {
             imports_are_serialised,
             api_clients_are_stored_and_unique,
             token_signing_key_is_created_once,
+            campaigns_are_stored_listed_and_moved,
+            candidates_follow_each_scope,
+            generation_and_activation_write_counters,
+            decisions_update_counters_atomically,
+            reassignment_moves_items_and_counters,
+            sign_off_and_completion_write_orders,
+            tasks_are_claimed_under_a_lease,
+            allocated_ids_never_repeat,
+            deleting_campaigns_keeps_the_audit_trail,
+            batch_reads_match_single_reads,
         );
     };
     (@each $factory:path; $($story:ident),+ $(,)?) => {
@@ -787,4 +797,1709 @@ pub async fn token_signing_key_is_created_once(store: Arc<dyn Store>) {
     assert_eq!(first, vec![1; 32]);
     let second = store.token_signing_key(&[2; 32]).await.unwrap();
     assert_eq!(second, vec![1; 32]);
+}
+
+// ---- campaigns ----
+//
+// The campaign stories build a small organisation through the import API, then walk campaigns
+// through the `CampaignStore` trait only, doing by hand what the engine's generation does
+// (group candidates by reviewer, allocate ids, count), so every backend is held to the same
+// meaning of candidates, counters, reassignment, sign-off and completion.
+
+use crate::campaigns::*;
+use attest_domain::campaign::{CampaignStatus, CommentRequirement, Decision};
+use attest_domain::certification::*;
+
+/// ceo manages alice and dave; alice manages bob and carol. Source `ad` (owner ceo) holds
+/// entitlements e1, e2 and access profile ap1 (with e1); role r1 (owner dave) holds ap1 and
+/// e2. Assignments: bob e1 (through account bob-ad), bob e2 (DISCOVERED), carol e1,
+/// carol r1 (ROLE_MODEL), alice e2, dave ap1; uncorrelated account `orphan` holds e1;
+/// machine account `svc` (owner carol) holds e2.
+async fn load_review_org(store: &Arc<dyn Store>) {
+    let mut tx = store.begin_import(t(1)).await.unwrap();
+    let mut carol = identity("carol", Some("alice"));
+    carol.active = false;
+    tx.upsert_identities(&[
+        identity("ceo", None),
+        identity("alice", Some("ceo")),
+        identity("bob", Some("alice")),
+        carol,
+        identity("dave", Some("ceo")),
+    ])
+    .await
+    .unwrap();
+    tx.upsert_sources(&[source("ad", "ceo")]).await.unwrap();
+    tx.upsert_entitlements(&[
+        entitlement("e1", "ad", false),
+        entitlement("e2", "ad", true),
+    ])
+    .await
+    .unwrap();
+    tx.upsert_access_profiles(&[AccessProfile {
+        id: "ap1".into(),
+        name: "AD basics".into(),
+        description: None,
+        source_id: Some("ad".into()),
+        owner_id: None,
+        entitlement_ids: vec!["e1".into()],
+    }])
+    .await
+    .unwrap();
+    tx.upsert_roles(&[Role {
+        id: "r1".into(),
+        name: "Engineer".into(),
+        description: None,
+        owner_id: Some("dave".into()),
+        access_profile_ids: vec!["ap1".into()],
+        entitlement_ids: vec!["e2".into()],
+        privileged: false,
+    }])
+    .await
+    .unwrap();
+    let mut svc = account("svc", "ad", None);
+    svc.machine = true;
+    svc.owner_id = Some("carol".into());
+    tx.upsert_accounts(&[
+        account("bob-ad", "ad", Some("bob")),
+        account("orphan", "ad", None),
+        svc,
+    ])
+    .await
+    .unwrap();
+    let mut discovered = assignment(Some("bob"), None, AccessType::Entitlement, "e2");
+    discovered.origin = Origin::Discovered;
+    let mut modelled = assignment(Some("carol"), None, AccessType::Role, "r1");
+    modelled.origin = Origin::RoleModel;
+    let rows = [
+        assignment(Some("bob"), Some("bob-ad"), AccessType::Entitlement, "e1"),
+        discovered,
+        assignment(Some("carol"), None, AccessType::Entitlement, "e1"),
+        modelled,
+        assignment(Some("alice"), None, AccessType::Entitlement, "e2"),
+        assignment(Some("dave"), None, AccessType::AccessProfile, "ap1"),
+        assignment(None, Some("orphan"), AccessType::Entitlement, "e1"),
+        assignment(None, Some("svc"), AccessType::Entitlement, "e2"),
+    ];
+    let staged_rows: Vec<StagedAssignment> = rows
+        .into_iter()
+        .zip(2..)
+        .map(|(a, line)| staged(line, a))
+        .collect();
+    tx.stage_assignments(&staged_rows).await.unwrap();
+    tx.merge_assignments().await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+fn campaign_definition(name: &str, scope: CampaignScope) -> CampaignDefinition {
+    CampaignDefinition {
+        name: name.into(),
+        description: Some("quarterly review".into()),
+        deadline: Some(t(28)),
+        scope,
+        email_notification_enabled: false,
+        auto_revoke_allowed: true,
+        recommendations_enabled: true,
+        mandatory_comment_requirement: CommentRequirement::NoDecisions,
+        sunset_comments_required: false,
+        filter: None,
+    }
+}
+
+fn new_campaign(id: &str, name: &str, created: DateTime<Utc>) -> Campaign {
+    Campaign {
+        id: id.into(),
+        definition: campaign_definition(name, CampaignScope::Manager),
+        status: CampaignStatus::Pending,
+        owner: "ceo".into(),
+        created,
+        modified: created,
+        activated: None,
+        completed: None,
+        alerts: Vec::new(),
+        counts: CampaignCounts::default(),
+        source_ids: Vec::new(),
+    }
+}
+
+fn task(id: &str, task_type: TaskType, target: &str, created: DateTime<Utc>) -> Task {
+    Task {
+        id: id.into(),
+        task_type,
+        target_type: TaskTarget::Campaign,
+        target_id: target.into(),
+        status: TaskStatus::Queued,
+        errors: Vec::new(),
+        payload: serde_json::json!({ "note": "conformance" }),
+        reassignment_trail: Vec::new(),
+        attempts: 0,
+        created,
+        run_after: created,
+    }
+}
+
+fn event(action: &str, campaign: &str, at: DateTime<Utc>) -> AuditEvent {
+    AuditEvent {
+        at,
+        actor: Actor {
+            identity_id: Some("ceo".into()),
+            client_id: Some("client-1".into()),
+        },
+        action: action.into(),
+        campaign_id: Some(campaign.into()),
+        certification_id: None,
+        item_id: None,
+        detail: serde_json::json!({ "story": action }),
+    }
+}
+
+fn actor(id: &str) -> Actor {
+    Actor {
+        identity_id: Some(id.into()),
+        client_id: None,
+    }
+}
+
+/// Every candidate of a scope, read in pages of `page` and checked to arrive in strictly
+/// increasing cursor order.
+async fn all_candidates(
+    store: &Arc<dyn Store>,
+    scope: &CandidateScope,
+    page: u32,
+) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = store.candidates(scope, after, page).await.unwrap();
+        assert!(batch.len() <= page as usize);
+        if batch.is_empty() {
+            break;
+        }
+        for c in &batch {
+            if let Some(prev) = out.last() {
+                assert!(c.cursor > prev.cursor, "cursors must increase: {scope:?}");
+            }
+            out.push(c.clone());
+        }
+        after = out.last().map(|c| c.cursor);
+    }
+    out
+}
+
+fn page_query(limit: u32) -> ListQuery {
+    ListQuery {
+        filter: None,
+        sort: Vec::new(),
+        limit,
+        offset: 0,
+        count: true,
+    }
+}
+
+fn filtered(filter: &str, sort: &[SortKey]) -> ListQuery {
+    ListQuery {
+        filter: Some(attest_query::parse_filter(filter).unwrap()),
+        sort: sort.to_vec(),
+        limit: 50,
+        offset: 0,
+        count: true,
+    }
+}
+
+use attest_query::SortKey;
+
+/// Generates a MANAGER campaign the way the engine does: one certification per reviewer
+/// (the candidate's manager), one identity summary per holder, one item per candidate.
+/// Returns the certifications by reviewer.
+async fn generate_manager_campaign(
+    store: &Arc<dyn Store>,
+    campaign: &Campaign,
+) -> BTreeMap<String, Certification> {
+    let candidates = all_candidates(store, &CandidateScope::Manager, 2).await;
+    store.clear_generated(&campaign.id).await.unwrap();
+    let mut certs: BTreeMap<String, Certification> = BTreeMap::new();
+    let mut summaries: BTreeMap<(String, String), IdentitySummary> = BTreeMap::new();
+    let first_item = store.allocate_ids(candidates.len() as i64).await.unwrap();
+    let mut items = Vec::new();
+    for (n, c) in candidates.iter().enumerate() {
+        let reviewer = c.natural_reviewer.clone().unwrap();
+        let holder = c.identity_id.clone().unwrap();
+        if !certs.contains_key(reviewer.as_str()) {
+            let person = store.identity(&reviewer).await.unwrap().unwrap();
+            let number = certs.len() + 1;
+            let name = person.display_name.clone().unwrap();
+            certs.insert(
+                reviewer.0.clone(),
+                Certification {
+                    id: format!("{:032x}", number).into(),
+                    campaign_id: campaign.id.clone(),
+                    campaign_name: campaign.definition.name.clone(),
+                    campaign_type: campaign.definition.scope.campaign_type(),
+                    name: format!("{} - {}", campaign.definition.name, name),
+                    reviewer: reviewer.clone(),
+                    reviewer_name: name,
+                    reviewer_email: person.email.clone(),
+                    reviewer_group: None,
+                    phase: CertificationPhase::Staged,
+                    due: None,
+                    signed: None,
+                    created: t(2),
+                    modified: t(2),
+                    reassignment: None,
+                    counts: CertificationCounts::default(),
+                },
+            );
+        }
+        let cert = certs.get_mut(reviewer.as_str()).unwrap();
+        let key = (reviewer.0.clone(), holder.0.clone());
+        if !summaries.contains_key(&key) {
+            let id = store.allocate_ids(1).await.unwrap();
+            summaries.insert(
+                key.clone(),
+                IdentitySummary {
+                    id: IdentitySummaryId(id),
+                    certification_id: cert.id.clone(),
+                    identity_id: Some(holder.clone()),
+                    account_id: None,
+                    role_id: None,
+                    name: c.holder_name.clone(),
+                    items_total: 0,
+                    items_decided: 0,
+                },
+            );
+            cert.counts.identities_total += 1;
+        }
+        let summary = summaries.get_mut(&key).unwrap();
+        summary.items_total += 1;
+        match c.access_type {
+            ItemAccessType::Entitlement => cert.counts.entitlements.total += 1,
+            ItemAccessType::AccessProfile => cert.counts.access_profiles.total += 1,
+            ItemAccessType::Role => cert.counts.roles.total += 1,
+            ItemAccessType::Account => cert.counts.accounts.total += 1,
+        }
+        items.push(ReviewItem {
+            id: ReviewItemId(first_item + n as i64),
+            certification_id: cert.id.clone(),
+            campaign_id: campaign.id.clone(),
+            identity_summary_id: summary.id,
+            identity_id: Some(holder),
+            account_id: c.account_id.clone(),
+            role_id: None,
+            holder_name: c.holder_name.clone(),
+            access_type: c.access_type,
+            access_id: c.access_id.clone(),
+            access_name: c.access_name.clone(),
+            source_id: c.source_id.clone(),
+            source_name: c.source_name.clone(),
+            origin: c.origin,
+            granted_at: c.granted_at,
+            recommendation: (c.origin == Origin::Discovered).then_some(Decision::Revoke),
+            recommendation_reasons: if c.origin == Origin::Discovered {
+                vec!["not granted by any policy or request".into()]
+            } else {
+                Vec::new()
+            },
+            decision: None,
+            comments: None,
+            proposed_end_date: None,
+            decided_by: None,
+            decided_at: None,
+            reassigned_from: None,
+            reassignment_reason: None,
+        });
+    }
+    // Two batches, as generation writes them.
+    let (a, b) = items.split_at(items.len() / 2);
+    store.insert_items(a).await.unwrap();
+    store.insert_items(b).await.unwrap();
+    let result = GenerationResult {
+        certifications: certs.values().cloned().collect(),
+        identity_summaries: summaries.values().cloned().collect(),
+        counts: CampaignCounts {
+            certifications_total: certs.len() as i64,
+            certifications_completed: 0,
+            items_total: items.len() as i64,
+            items_decided: 0,
+            identities_total: summaries.len() as i64,
+        },
+        source_ids: vec!["ad".into()],
+        alerts: vec![CampaignAlert {
+            level: AlertLevel::Warn,
+            message: "ceo has no manager and was left out".into(),
+        }],
+    };
+    assert!(store
+        .finish_generation(
+            &campaign.id,
+            &result,
+            t(3),
+            &event("campaign.generated", campaign.id.as_str(), t(3))
+        )
+        .await
+        .unwrap());
+    certs
+}
+
+/// Creates, generates and activates a MANAGER campaign on the review organisation; returns
+/// the certifications by reviewer id (as stored after activation).
+async fn active_manager_campaign(
+    store: &Arc<dyn Store>,
+    id: &str,
+) -> BTreeMap<String, Certification> {
+    load_review_org(store).await;
+    let campaign = new_campaign(id, "Q1 access review", t(2));
+    store
+        .insert_campaign(
+            &campaign,
+            &task(&format!("{id}-create"), TaskType::CampaignCreate, id, t(2)),
+            &event("campaign.created", id, t(2)),
+        )
+        .await
+        .unwrap();
+    let generated = generate_manager_campaign(store, &campaign).await;
+    assert!(store
+        .transition_campaign(
+            &campaign.id,
+            CampaignStatus::Staged,
+            CampaignStatus::Activating,
+            t(4),
+            &[],
+            None,
+            &event("campaign.activating", id, t(4)),
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .finish_activation(&campaign.id, t(4), &event("campaign.activated", id, t(4)))
+        .await
+        .unwrap());
+    let mut out = BTreeMap::new();
+    for (reviewer, cert) in generated {
+        out.insert(
+            reviewer,
+            store.certification(&cert.id).await.unwrap().unwrap(),
+        );
+    }
+    out
+}
+
+async fn items_of(store: &Arc<dyn Store>, cert: &CertificationId) -> Vec<ReviewItem> {
+    store
+        .list_items(cert, None, &page_query(250))
+        .await
+        .unwrap()
+        .items
+}
+
+/// Campaigns read back as written; lists filter, sort, page and count; definition updates
+/// and transitions are compare-and-set.
+pub async fn campaigns_are_stored_listed_and_moved(store: Arc<dyn Store>) {
+    for (id, name, day) in [
+        ("c1", "Q1 review", 1),
+        ("c2", "Q2 review", 2),
+        ("c3", "Audit", 3),
+    ] {
+        let c = new_campaign(id, name, t(day));
+        store
+            .insert_campaign(
+                &c,
+                &task(&format!("{id}-t"), TaskType::CampaignCreate, id, t(day)),
+                &event("campaign.created", id, t(day)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.campaign(&id.into()).await.unwrap().unwrap(), c);
+    }
+    assert!(store.campaign(&"nope".into()).await.unwrap().is_none());
+
+    let all = store.list_campaigns(&page_query(2)).await.unwrap();
+    assert_eq!(all.total, Some(3));
+    assert_eq!(
+        all.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+    let q = filtered(
+        r#"name sw "Q" and status eq "PENDING""#,
+        &[SortKey::descending("name")],
+    );
+    let page = store.list_campaigns(&q).await.unwrap();
+    assert_eq!(page.total, Some(2));
+    assert_eq!(
+        page.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["c2", "c1"]
+    );
+    let q = filtered(
+        r#"created gt "2026-03-01T12:00:00Z" and not (id in ("c3"))"#,
+        &[],
+    );
+    assert_eq!(store.list_campaigns(&q).await.unwrap().items.len(), 1);
+    let q = filtered(
+        r#"name co "review" or type eq "SEARCH""#,
+        &[SortKey::ascending("created")],
+    );
+    let page = store.list_campaigns(&q).await.unwrap();
+    assert_eq!(
+        page.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["c1", "c2"]
+    );
+
+    // Compare-and-set on the definition and the status.
+    let mut def = campaign_definition("Q1 review (renamed)", CampaignScope::Manager);
+    def.deadline = Some(t(30));
+    assert!(!store
+        .update_campaign_definition(
+            &"c1".into(),
+            CampaignStatus::Staged,
+            &def,
+            t(5),
+            &event("campaign.updated", "c1", t(5))
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .update_campaign_definition(
+            &"c1".into(),
+            CampaignStatus::Pending,
+            &def,
+            t(5),
+            &event("campaign.updated", "c1", t(5))
+        )
+        .await
+        .unwrap());
+    let c1 = store.campaign(&"c1".into()).await.unwrap().unwrap();
+    assert_eq!(c1.definition, def);
+    assert_eq!(c1.modified, t(5));
+    let alert = CampaignAlert {
+        level: AlertLevel::Error,
+        message: "generation failed".into(),
+    };
+    assert!(store
+        .transition_campaign(
+            &"c1".into(),
+            CampaignStatus::Pending,
+            CampaignStatus::Error,
+            t(6),
+            std::slice::from_ref(&alert),
+            None,
+            &event("campaign.failed", "c1", t(6))
+        )
+        .await
+        .unwrap());
+    assert!(!store
+        .transition_campaign(
+            &"c1".into(),
+            CampaignStatus::Pending,
+            CampaignStatus::Staged,
+            t(6),
+            &[],
+            None,
+            &event("campaign.x", "c1", t(6))
+        )
+        .await
+        .unwrap());
+    let c1 = store.campaign(&"c1".into()).await.unwrap().unwrap();
+    assert_eq!(c1.status, CampaignStatus::Error);
+    assert_eq!(c1.alerts, vec![alert]);
+    let actions: Vec<String> = store
+        .audit_events(&"c1".into(), 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        ["campaign.created", "campaign.updated", "campaign.failed"]
+    );
+}
+
+/// Each candidate scope selects what CONTRACTS.md says, with the facts generation needs.
+pub async fn candidates_follow_each_scope(store: Arc<dyn Store>) {
+    load_review_org(&store).await;
+    let key = |c: &Candidate| {
+        format!(
+            "{}|{}|{}|{}|{}",
+            c.identity_id.as_ref().map_or("-", |i| i.as_str()),
+            c.account_id.as_ref().map_or("-", |i| i.as_str()),
+            c.access_type,
+            c.access_id,
+            c.natural_reviewer.as_ref().map_or("-", |i| i.as_str()),
+        )
+    };
+    let keys = |cs: &[Candidate]| {
+        let mut k: Vec<String> = cs.iter().map(key).collect();
+        k.sort();
+        k
+    };
+
+    let manager = all_candidates(&store, &CandidateScope::Manager, 2).await;
+    assert_eq!(
+        keys(&manager),
+        [
+            "alice|-|ENTITLEMENT|e2|ceo",
+            "bob|-|ENTITLEMENT|e2|alice",
+            "bob|bob-ad|ENTITLEMENT|e1|alice",
+            "carol|-|ENTITLEMENT|e1|alice",
+            "carol|-|ROLE|r1|alice",
+            "dave|-|ACCESS_PROFILE|ap1|ceo",
+        ]
+    );
+    // Paging does not change the answer.
+    assert_eq!(
+        all_candidates(&store, &CandidateScope::Manager, 100).await,
+        manager
+    );
+    let bob_e1 = manager
+        .iter()
+        .find(|c| c.access_id == "e1" && c.account_id.is_some())
+        .unwrap();
+    assert_eq!(bob_e1.holder_name, "User bob");
+    assert_eq!(bob_e1.holder_active, Some(true));
+    assert_eq!(bob_e1.holder_manager, Some("alice".into()));
+    assert_eq!(bob_e1.access_name, "Group e1");
+    assert_eq!(bob_e1.source_id, Some("ad".into()));
+    assert_eq!(bob_e1.source_name.as_deref(), Some("Source ad"));
+    assert_eq!(bob_e1.account_last_used, Some(t(1)));
+    assert_eq!(bob_e1.granted_at, Some(t(2)));
+    let carol_role = manager.iter().find(|c| c.access_id == "r1").unwrap();
+    assert_eq!(carol_role.holder_active, Some(false));
+    assert_eq!(carol_role.origin, Origin::RoleModel);
+    assert_eq!(carol_role.access_name, "Engineer");
+    assert_eq!(carol_role.source_id, None);
+    let dave_ap = manager.iter().find(|c| c.access_id == "ap1").unwrap();
+    assert_eq!(dave_ap.source_id, Some("ad".into()));
+
+    let correlated = all_candidates(
+        &store,
+        &CandidateScope::SourceOwner {
+            source_ids: vec!["ad".into()],
+            correlated: CorrelatedStatus::Correlated,
+        },
+        3,
+    )
+    .await;
+    assert_eq!(
+        keys(&correlated),
+        [
+            "alice|-|ENTITLEMENT|e2|ceo",
+            "bob|-|ENTITLEMENT|e2|ceo",
+            "bob|bob-ad|ENTITLEMENT|e1|ceo",
+            "carol|-|ENTITLEMENT|e1|ceo",
+            "dave|-|ACCESS_PROFILE|ap1|ceo",
+        ]
+    );
+    let elsewhere = all_candidates(
+        &store,
+        &CandidateScope::SourceOwner {
+            source_ids: vec!["hr".into()],
+            correlated: CorrelatedStatus::Correlated,
+        },
+        3,
+    )
+    .await;
+    assert!(elsewhere.is_empty());
+
+    let uncorrelated = all_candidates(
+        &store,
+        &CandidateScope::SourceOwner {
+            source_ids: vec!["ad".into()],
+            correlated: CorrelatedStatus::Uncorrelated,
+        },
+        1,
+    )
+    .await;
+    assert_eq!(
+        keys(&uncorrelated),
+        ["-|orphan|ACCOUNT|orphan|ceo", "-|orphan|ENTITLEMENT|e1|ceo"]
+    );
+    let orphan = uncorrelated
+        .iter()
+        .find(|c| c.access_type == ItemAccessType::Account)
+        .unwrap();
+    assert_eq!(orphan.holder_name, "orphan");
+    assert_eq!(orphan.origin, Origin::Discovered);
+    assert_eq!(orphan.holder_active, None);
+
+    let machine = all_candidates(
+        &store,
+        &CandidateScope::MachineAccounts(vec!["ad".into()]),
+        1,
+    )
+    .await;
+    assert_eq!(
+        keys(&machine),
+        ["-|svc|ACCOUNT|svc|carol", "-|svc|ENTITLEMENT|e2|carol"]
+    );
+
+    let chosen = all_candidates(
+        &store,
+        &CandidateScope::Identities(vec!["bob".into(), "dave".into()]),
+        2,
+    )
+    .await;
+    assert_eq!(
+        keys(&chosen),
+        [
+            "bob|-|ENTITLEMENT|e2|-",
+            "bob|bob-ad|ENTITLEMENT|e1|-",
+            "dave|-|ACCESS_PROFILE|ap1|-",
+        ]
+    );
+
+    let members = all_candidates(&store, &CandidateScope::RoleMembers(None), 1).await;
+    assert_eq!(members.len(), 2);
+    for m in &members {
+        assert_eq!(m.role_id, Some("r1".into()));
+        assert_eq!(m.holder_name, "Engineer");
+        assert_eq!(m.natural_reviewer, Some("dave".into()));
+        assert_eq!(m.origin, Origin::RoleModel);
+        assert_eq!(m.identity_id, None);
+    }
+    let mut member_access: Vec<(ItemAccessType, &str)> = members
+        .iter()
+        .map(|m| (m.access_type, m.access_id.as_str()))
+        .collect();
+    member_access.sort();
+    assert_eq!(
+        member_access,
+        [
+            (ItemAccessType::Entitlement, "e2"),
+            (ItemAccessType::AccessProfile, "ap1")
+        ]
+    );
+    let none = all_candidates(
+        &store,
+        &CandidateScope::RoleMembers(Some(vec!["r9".into()])),
+        5,
+    )
+    .await;
+    assert!(none.is_empty());
+
+    let page = store.identities_page(None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["alice", "bob"]
+    );
+    let (_, bob) = &page[1];
+    assert_eq!(bob["name"], "user.bob");
+    assert_eq!(bob["managerId"], "alice");
+    assert_eq!(bob["active"], true);
+    assert_eq!(bob["costCenter"], "CC-100");
+    let rest = store
+        .identities_page(Some(&"bob".into()), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["carol", "ceo", "dave"]
+    );
+    assert_eq!(rest[0].1["active"], false);
+}
+
+/// Generation writes items, certifications, summaries and counters; activation opens the
+/// certifications; generation cannot finish twice.
+pub async fn generation_and_activation_write_counters(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "gen").await;
+    let campaign = store.campaign(&"gen".into()).await.unwrap().unwrap();
+    assert_eq!(campaign.status, CampaignStatus::Active);
+    assert_eq!(campaign.activated, Some(t(4)));
+    assert_eq!(
+        campaign.counts,
+        CampaignCounts {
+            certifications_total: 2,
+            certifications_completed: 0,
+            items_total: 6,
+            items_decided: 0,
+            identities_total: 4,
+        }
+    );
+    assert_eq!(campaign.source_ids, vec![SourceId::from("ad")]);
+    assert_eq!(campaign.alerts.len(), 1);
+    let alice = &certs["alice"];
+    assert_eq!(alice.phase, CertificationPhase::Active);
+    assert_eq!(alice.due, Some(t(28)));
+    assert_eq!(alice.campaign_name, "Q1 access review");
+    assert_eq!(alice.counts.entitlements.total, 3);
+    assert_eq!(alice.counts.roles.total, 1);
+    assert_eq!(alice.counts.identities_total, 2);
+    assert_eq!(certs["ceo"].counts.access_profiles.total, 1);
+
+    // Certification lists: scope, filter, sort, count.
+    let all = store
+        .list_certifications(&CertificationScope::All, &page_query(10))
+        .await
+        .unwrap();
+    assert_eq!(all.total, Some(2));
+    let mine = store
+        .list_certifications(
+            &CertificationScope::ReviewedBy("alice".into()),
+            &page_query(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine.items, vec![alice.clone()]);
+    let q = filtered(
+        r#"campaign.id eq "gen" and completed eq false"#,
+        &[SortKey::descending("reviewer.name")],
+    );
+    let page = store
+        .list_certifications(&CertificationScope::All, &q)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|c| c.reviewer.as_str())
+            .collect::<Vec<_>>(),
+        ["ceo", "alice"]
+    );
+    assert!(store.is_reviewer(&alice.id, &"alice".into()).await.unwrap());
+    assert!(!store.is_reviewer(&alice.id, &"bob".into()).await.unwrap());
+    let reviewers = store
+        .certification_reviewers(&alice.id, &page_query(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        reviewers
+            .items
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>(),
+        ["alice"]
+    );
+
+    // Items and summaries.
+    let items = items_of(&store, &alice.id).await;
+    assert_eq!(items.len(), 4);
+    assert!(items
+        .iter()
+        .all(|i| i.decision.is_none() && i.campaign_id.as_str() == "gen"));
+    let discovered = items
+        .iter()
+        .find(|i| i.origin == Origin::Discovered)
+        .unwrap();
+    assert_eq!(discovered.recommendation, Some(Decision::Revoke));
+    assert_eq!(discovered.recommendation_reasons.len(), 1);
+    assert_eq!(
+        store.item(&alice.id, discovered.id).await.unwrap().as_ref(),
+        Some(discovered)
+    );
+    assert!(store
+        .item(&certs["ceo"].id, discovered.id)
+        .await
+        .unwrap()
+        .is_none());
+    let q = filtered(
+        r#"identitySummary.identityId eq "carol" and access.type eq "ROLE""#,
+        &[],
+    );
+    let roles = store.list_items(&alice.id, None, &q).await.unwrap();
+    assert_eq!(roles.total, Some(1));
+    assert_eq!(roles.items[0].access_id, "r1");
+    let narrowed = store
+        .list_items(&alice.id, Some(&["e1".to_owned()]), &page_query(10))
+        .await
+        .unwrap();
+    assert_eq!(narrowed.total, Some(2));
+    let q = filtered(
+        r#"entitlement.sourceName eq "Source ad""#,
+        &[
+            SortKey::descending("access.name"),
+            SortKey::ascending("identitySummary.name"),
+        ],
+    );
+    let ents = store.list_items(&alice.id, None, &q).await.unwrap();
+    assert_eq!(
+        ents.items
+            .iter()
+            .map(|i| (i.access_id.as_str(), i.holder_name.as_str()))
+            .collect::<Vec<_>>(),
+        [("e2", "User bob"), ("e1", "User bob"), ("e1", "User carol")]
+    );
+    let access = store
+        .list_access_summaries(&alice.id, ItemAccessType::Entitlement, &page_query(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        access
+            .items
+            .iter()
+            .map(|i| i.access_id.as_str())
+            .collect::<Vec<_>>(),
+        ["e1", "e2"]
+    );
+    let summaries = store
+        .list_identity_summaries(&alice.id, &page_query(10))
+        .await
+        .unwrap();
+    assert_eq!(summaries.total, Some(2));
+    let bob = summaries
+        .items
+        .iter()
+        .find(|s| s.identity_id == Some("bob".into()))
+        .unwrap();
+    assert_eq!(
+        (bob.items_total, bob.items_decided, bob.name.as_str()),
+        (2, 0, "User bob")
+    );
+    assert_eq!(
+        store
+            .identity_summary(&alice.id, bob.id)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(bob)
+    );
+
+    // Finishing generation or activation again finds the campaign moved on.
+    let again = GenerationResult {
+        certifications: Vec::new(),
+        identity_summaries: Vec::new(),
+        counts: CampaignCounts::default(),
+        source_ids: Vec::new(),
+        alerts: Vec::new(),
+    };
+    assert!(!store
+        .finish_generation(&"gen".into(), &again, t(5), &event("x", "gen", t(5)))
+        .await
+        .unwrap());
+    assert!(!store
+        .finish_activation(&"gen".into(), t(5), &event("x", "gen", t(5)))
+        .await
+        .unwrap());
+    assert_eq!(
+        store
+            .campaign(&"gen".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .counts
+            .items_total,
+        6
+    );
+}
+
+/// Decisions are atomic, keep every counter exact, and are audited one by one.
+pub async fn decisions_update_counters_atomically(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "dec").await;
+    let alice = &certs["alice"];
+    let items = items_of(&store, &alice.id).await;
+    let decision = |item: &ReviewItem, d: Decision| ItemDecision {
+        item_id: item.id,
+        decision: d,
+        comments: Some("checked".into()),
+        proposed_end_date: None,
+    };
+    let foreign = items_of(&store, &certs["ceo"].id).await[0].id;
+
+    // An unknown item refuses the whole batch, naming the item.
+    let refused = store
+        .decide(
+            &alice.id,
+            &[
+                decision(&items[0], Decision::Approve),
+                ItemDecision {
+                    item_id: foreign,
+                    decision: Decision::Approve,
+                    comments: None,
+                    proposed_end_date: None,
+                },
+            ],
+            &actor("alice"),
+            t(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        Err(CertificationRefusal::UnknownItem(foreign.to_string()))
+    );
+    assert_eq!(
+        store
+            .certification(&alice.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .counts
+            .items_decided(),
+        0
+    );
+    assert_eq!(
+        store
+            .item(&alice.id, items[0].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .decision,
+        None
+    );
+    assert_eq!(
+        store
+            .decide(&"missing".into(), &[], &actor("alice"), t(5))
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::NotFound)
+    );
+
+    // Decide every item of bob: approve one, revoke the other.
+    let bobs: Vec<&ReviewItem> = items
+        .iter()
+        .filter(|i| i.identity_id == Some("bob".into()))
+        .collect();
+    let mut revoke = decision(bobs[1], Decision::Revoke);
+    revoke.proposed_end_date = Some(t(20));
+    let cert = store
+        .decide(
+            &alice.id,
+            &[decision(bobs[0], Decision::Approve), revoke],
+            &actor("alice"),
+            t(5),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cert.counts.items_decided(), 2);
+    assert_eq!(cert.counts.entitlements.decided, 2);
+    assert_eq!(cert.counts.entitlements.approved, 1);
+    assert_eq!(cert.counts.entitlements.revoked, 1);
+    assert_eq!(cert.counts.identities_completed, 1);
+    let stored = store.item(&alice.id, bobs[1].id).await.unwrap().unwrap();
+    assert_eq!(stored.decision, Some(Decision::Revoke));
+    assert_eq!(stored.comments.as_deref(), Some("checked"));
+    assert_eq!(stored.proposed_end_date, Some(t(20)));
+    assert_eq!(stored.decided_by, Some("alice".into()));
+    assert_eq!(stored.decided_at, Some(t(5)));
+
+    // Re-deciding changes approved/revoked, never decided.
+    let cert = store
+        .decide(
+            &alice.id,
+            &[decision(bobs[1], Decision::Approve)],
+            &actor("alice"),
+            t(6),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cert.counts.entitlements.decided, 2);
+    assert_eq!(cert.counts.entitlements.approved, 2);
+    assert_eq!(cert.counts.entitlements.revoked, 0);
+    assert_eq!(cert.counts.identities_completed, 1);
+    assert_eq!(
+        store
+            .item(&alice.id, bobs[1].id)
+            .await
+            .unwrap()
+            .unwrap()
+            .proposed_end_date,
+        None
+    );
+    let campaign = store.campaign(&"dec".into()).await.unwrap().unwrap();
+    assert_eq!(campaign.counts.items_decided, 2);
+
+    // Summaries and filters see the decisions.
+    let summaries = store
+        .list_identity_summaries(&alice.id, &filtered("completed eq true", &[]))
+        .await
+        .unwrap();
+    assert_eq!(summaries.items.len(), 1);
+    assert_eq!(summaries.items[0].identity_id, Some("bob".into()));
+    assert_eq!(summaries.items[0].items_decided, 2);
+    let open = store
+        .list_items(&alice.id, None, &filtered("completed eq false", &[]))
+        .await
+        .unwrap();
+    assert_eq!(open.total, Some(2));
+
+    let decided: Vec<AuditEvent> = store
+        .audit_events(&"dec".into(), 100, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "item.decided")
+        .collect();
+    assert_eq!(decided.len(), 3);
+    assert_eq!(decided[2].item_id, Some(bobs[1].id));
+    assert_eq!(decided[2].actor, actor("alice"));
+}
+
+/// Reassignment moves items and holders, keeps decisions, and adjusts both certifications.
+pub async fn reassignment_moves_items_and_counters(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "re").await;
+    let alice = &certs["alice"];
+    let items = items_of(&store, &alice.id).await;
+    let bob_items: Vec<&ReviewItem> = items
+        .iter()
+        .filter(|i| i.identity_id == Some("bob".into()))
+        .collect();
+    store
+        .decide(
+            &alice.id,
+            &[ItemDecision {
+                item_id: bob_items[0].id,
+                decision: Decision::Revoke,
+                comments: None,
+                proposed_end_date: None,
+            }],
+            &actor("alice"),
+            t(5),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Unknown targets are refused, nothing moves.
+    assert_eq!(
+        store
+            .reassign(
+                &alice.id,
+                &[ReassignTarget::Item(ReviewItemId(999_999))],
+                &"dave".into(),
+                "x",
+                &actor("alice"),
+                t(6)
+            )
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::UnknownItem("999999".into()))
+    );
+    assert_eq!(
+        store
+            .reassign(
+                &alice.id,
+                &[ReassignTarget::Identity("dave".into())],
+                &"dave".into(),
+                "x",
+                &actor("alice"),
+                t(6)
+            )
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::UnknownIdentity("dave".into()))
+    );
+
+    // One decided item of bob goes to dave, who has no certification yet.
+    let dave = store
+        .reassign(
+            &alice.id,
+            &[ReassignTarget::Item(bob_items[0].id)],
+            &"dave".into(),
+            "dave owns e1",
+            &actor("alice"),
+            t(6),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dave.reviewer, IdentityId::from("dave"));
+    assert_eq!(dave.reviewer_name, "User dave");
+    assert_eq!(dave.phase, CertificationPhase::Active);
+    assert_eq!(dave.due, Some(t(28)));
+    assert_eq!(dave.campaign_id.as_str(), "re");
+    assert_eq!(
+        dave.reassignment,
+        Some(ReassignmentRecord {
+            from_certification: alice.id.clone(),
+            from_reviewer: "alice".into(),
+            comment: "dave owns e1".into(),
+        })
+    );
+    assert_eq!(dave.counts.items_total(), 1);
+    assert_eq!(dave.counts.entitlements.revoked, 1);
+    assert_eq!(dave.counts.identities_total, 1);
+    assert_eq!(dave.counts.identities_completed, 1);
+    let moved = store
+        .item(&dave.id, bob_items[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(moved.decision, Some(Decision::Revoke));
+    assert_eq!(moved.reassigned_from, Some(alice.id.clone()));
+    assert_eq!(moved.reassignment_reason.as_deref(), Some("dave owns e1"));
+    assert!(store
+        .item(&alice.id, bob_items[0].id)
+        .await
+        .unwrap()
+        .is_none());
+    let after = store.certification(&alice.id).await.unwrap().unwrap();
+    assert_eq!(after.counts.items_total(), 3);
+    assert_eq!(after.counts.items_decided(), 0);
+    assert_eq!(after.counts.entitlements.revoked, 0);
+    assert_eq!(after.counts.identities_total, 2);
+    let bob_summary = store
+        .list_identity_summaries(&alice.id, &filtered(r#"identityId eq "bob""#, &[]))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        (bob_summary[0].items_total, bob_summary[0].items_decided),
+        (1, 0)
+    );
+    let dave_summaries = store
+        .list_identity_summaries(&dave.id, &page_query(10))
+        .await
+        .unwrap();
+    assert_eq!(dave_summaries.items.len(), 1);
+    assert_eq!(dave_summaries.items[0].identity_id, Some("bob".into()));
+    assert_eq!(moved.identity_summary_id, dave_summaries.items[0].id);
+
+    // All of carol's items go to ceo's existing certification; her summary moves along.
+    let ceo = store
+        .reassign(
+            &alice.id,
+            &[ReassignTarget::Identity("carol".into())],
+            &"ceo".into(),
+            "conflict",
+            &actor("alice"),
+            t(7),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ceo.id, certs["ceo"].id);
+    assert_eq!(ceo.counts.items_total(), 4);
+    assert_eq!(ceo.counts.roles.total, 1);
+    assert_eq!(ceo.counts.identities_total, 3);
+    let after = store.certification(&alice.id).await.unwrap().unwrap();
+    assert_eq!(after.counts.items_total(), 1);
+    assert_eq!(after.counts.identities_total, 1);
+    assert_eq!(
+        store
+            .list_items(
+                &ceo.id,
+                None,
+                &filtered(r#"identitySummary.identityId eq "carol""#, &[])
+            )
+            .await
+            .unwrap()
+            .total,
+        Some(2)
+    );
+
+    let campaign = store.campaign(&"re".into()).await.unwrap().unwrap();
+    assert_eq!(campaign.counts.items_total, 6);
+    assert_eq!(campaign.counts.items_decided, 1);
+    assert_eq!(campaign.counts.certifications_total, 3);
+
+    // A signed certification is read-only.
+    let sign = store
+        .sign_off(&dave.id, &actor("dave"), t(8))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sign.0.phase, CertificationPhase::Signed);
+    assert_eq!(
+        store
+            .reassign(
+                &dave.id,
+                &[ReassignTarget::Item(bob_items[0].id)],
+                &"ceo".into(),
+                "x",
+                &actor("dave"),
+                t(9)
+            )
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::NotActive(CertificationPhase::Signed))
+    );
+
+    // An administrator moves alice's whole certification into ceo's.
+    let merged = store
+        .reassign_certifications(
+            &"re".into(),
+            std::slice::from_ref(&alice.id),
+            &"ceo".into(),
+            "alice left",
+            &actor("ceo"),
+            t(9),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(merged.id, ceo.id);
+    assert_eq!(merged.counts.items_total(), 5);
+    assert!(store.certification(&alice.id).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .campaign(&"re".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .counts
+            .certifications_total,
+        2
+    );
+}
+
+/// Sign-off waits for every decision, then writes one order per revoke; completion decides
+/// the rest, signs everything and orders every revoke once.
+pub async fn sign_off_and_completion_write_orders(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "so").await;
+    let alice = &certs["alice"];
+    assert_eq!(
+        store
+            .sign_off(&alice.id, &actor("alice"), t(5))
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::Undecided(4))
+    );
+    let items = items_of(&store, &alice.id).await;
+    let decisions: Vec<ItemDecision> = items
+        .iter()
+        .enumerate()
+        .map(|(n, i)| ItemDecision {
+            item_id: i.id,
+            decision: if n == 0 {
+                Decision::Revoke
+            } else {
+                Decision::Approve
+            },
+            comments: Some(format!("item {n}")),
+            proposed_end_date: (n == 0).then(|| t(25)),
+        })
+        .collect();
+    store
+        .decide(&alice.id, &decisions, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let (signed, outcome) = store
+        .sign_off(&alice.id, &actor("alice"), t(6))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signed.phase, CertificationPhase::Signed);
+    assert_eq!(signed.signed, Some(t(6)));
+    assert_eq!(
+        outcome,
+        SignOffOutcome {
+            orders_created: 1,
+            campaign_all_signed: false,
+        }
+    );
+    assert_eq!(
+        store
+            .sign_off(&alice.id, &actor("alice"), t(6))
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::NotActive(CertificationPhase::Signed))
+    );
+    assert_eq!(
+        store
+            .decide(&alice.id, &decisions[..1], &actor("alice"), t(6))
+            .await
+            .unwrap(),
+        Err(CertificationRefusal::NotActive(CertificationPhase::Signed))
+    );
+    let orders = store
+        .list_orders(&OrderQuery {
+            campaign_id: Some("so".into()),
+            status: None,
+            limit: 10,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(orders.items.len(), 1);
+    let order = &orders.items[0];
+    assert_eq!(order.item_id, items[0].id);
+    assert_eq!(order.due, t(25));
+    assert_eq!(order.reason.as_deref(), Some("item 0"));
+    assert_eq!(order.reviewer, Some("alice".into()));
+    assert_eq!(order.status, OrderStatus::Pending);
+    assert_eq!(order.decision, Decision::Revoke);
+    assert_eq!(order.certification_id, alice.id);
+    assert_eq!(
+        store
+            .campaign(&"so".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .counts
+            .certifications_completed,
+        1
+    );
+
+    // Completion with auto-revoke: ceo's two undecided items are revoked and ordered.
+    assert!(!store
+        .complete_campaign(
+            &"so".into(),
+            Decision::Revoke,
+            t(7),
+            &event("campaign.completed", "so", t(7))
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .transition_campaign(
+            &"so".into(),
+            CampaignStatus::Active,
+            CampaignStatus::Completing,
+            t(7),
+            &[],
+            Some(&task("so-complete", TaskType::CompleteCampaign, "so", t(7))),
+            &event("campaign.completing", "so", t(7))
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .complete_campaign(
+            &"so".into(),
+            Decision::Revoke,
+            t(8),
+            &event("campaign.completed", "so", t(8))
+        )
+        .await
+        .unwrap());
+    let campaign = store.campaign(&"so".into()).await.unwrap().unwrap();
+    assert_eq!(campaign.status, CampaignStatus::Completed);
+    assert_eq!(campaign.completed, Some(t(8)));
+    assert_eq!(campaign.counts.items_decided, 6);
+    assert_eq!(campaign.counts.certifications_completed, 2);
+    let ceo = store
+        .certification(&certs["ceo"].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ceo.phase, CertificationPhase::Signed);
+    assert_eq!(ceo.signed, Some(t(8)));
+    assert_eq!(ceo.counts.items_decided(), 2);
+    assert_eq!(
+        ceo.counts.entitlements.revoked + ceo.counts.access_profiles.revoked,
+        2
+    );
+    assert_eq!(ceo.counts.identities_completed, 2);
+    let alice_after = store.certification(&alice.id).await.unwrap().unwrap();
+    assert_eq!(alice_after.signed, Some(t(6)));
+    let orders = store
+        .list_orders(&OrderQuery {
+            campaign_id: Some("so".into()),
+            status: Some(OrderStatus::Pending),
+            limit: 10,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(orders.total, Some(3));
+    let auto: Vec<&ProvisioningOrder> = orders
+        .items
+        .iter()
+        .filter(|o| o.reviewer.is_none())
+        .collect();
+    assert_eq!(auto.len(), 2);
+    assert!(auto.iter().all(|o| o.due == t(8) && o.reason.is_some()));
+    assert!(!store
+        .complete_campaign(
+            &"so".into(),
+            Decision::Revoke,
+            t(9),
+            &event("campaign.completed", "so", t(9))
+        )
+        .await
+        .unwrap());
+    let summaries = store
+        .list_identity_summaries(&certs["ceo"].id, &filtered("completed eq false", &[]))
+        .await
+        .unwrap();
+    assert_eq!(summaries.total, Some(0));
+}
+
+/// Tasks are claimed oldest first under a lease, retried, finished, listed.
+pub async fn tasks_are_claimed_under_a_lease(store: Arc<dyn Store>) {
+    let first = task("t1", TaskType::CampaignCreate, "c1", t(1));
+    let mut later = task("t2", TaskType::ActivateCampaign, "c1", t(2));
+    later.run_after = t(10);
+    let mut other = task("t3", TaskType::Reassign, "cert-1", t(3));
+    other.target_type = TaskTarget::Certification;
+    store.insert_task(&first, None).await.unwrap();
+    store
+        .insert_task(&later, Some(&event("task.queued", "c1", t(2))))
+        .await
+        .unwrap();
+    store.insert_task(&other, None).await.unwrap();
+    assert_eq!(store.task(&"t1".into()).await.unwrap().unwrap(), first);
+
+    let claimed = store.claim_task("w1", t(4), t(5)).await.unwrap().unwrap();
+    assert_eq!(claimed.id.as_str(), "t1");
+    assert_eq!(claimed.status, TaskStatus::InProgress);
+    assert_eq!(claimed.attempts, 1);
+    let claimed = store.claim_task("w2", t(4), t(5)).await.unwrap().unwrap();
+    assert_eq!(claimed.id.as_str(), "t3");
+    assert!(store.claim_task("w2", t(4), t(5)).await.unwrap().is_none());
+    // w1 died: its lease runs out and the task is claimed again.
+    let again = store.claim_task("w2", t(6), t(7)).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("t1", 2));
+    store
+        .finish_task(
+            &"t1".into(),
+            TaskStatus::Queued,
+            &["timeout".into()],
+            &[],
+            Some(t(8)),
+        )
+        .await
+        .unwrap();
+    let retried = store.task(&"t1".into()).await.unwrap().unwrap();
+    assert_eq!(
+        (retried.status, retried.run_after),
+        (TaskStatus::Queued, t(8))
+    );
+    assert_eq!(retried.errors, vec!["timeout".to_owned()]);
+    assert!(
+        store
+            .claim_task("w2", t(7), t(9))
+            .await
+            .unwrap()
+            .map(|t| t.id.0)
+            != Some("t1".into())
+    );
+    let trail = ReassignmentTrail {
+        previous_owner: "alice".into(),
+        new_owner: "dave".into(),
+        reassignment_type: "MANUAL_REASSIGNMENT".into(),
+    };
+    store
+        .finish_task(
+            &"t3".into(),
+            TaskStatus::Success,
+            &[],
+            std::slice::from_ref(&trail),
+            None,
+        )
+        .await
+        .unwrap();
+    let done = store.task(&"t3".into()).await.unwrap().unwrap();
+    assert_eq!(
+        (done.status, done.reassignment_trail.clone()),
+        (TaskStatus::Success, vec![trail])
+    );
+
+    let of_c1 = store.tasks_of("c1", false).await.unwrap();
+    assert_eq!(
+        of_c1.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["t2", "t1"]
+    );
+    let pending = store.tasks_of("cert-1", true).await.unwrap();
+    assert!(pending.is_empty());
+    let listed = store
+        .list_tasks(&filtered(
+            r#"targetId eq "c1" and status eq "QUEUED""#,
+            &[SortKey::descending("type")],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(listed.total, Some(2));
+    assert_eq!(
+        listed
+            .items
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>(),
+        ["t1", "t2"]
+    );
+    assert!(store.task(&"none".into()).await.unwrap().is_none());
+}
+
+/// Concurrent allocations never overlap.
+pub async fn allocated_ids_never_repeat(store: Arc<dyn Store>) {
+    let mut handles = Vec::new();
+    for n in 1..=8_i64 {
+        let store = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut ranges = Vec::new();
+            for _ in 0..5 {
+                let first = store.allocate_ids(n * 10).await.unwrap();
+                ranges.push((first, first + n * 10));
+            }
+            ranges
+        }));
+    }
+    let mut ranges = Vec::new();
+    for h in handles {
+        ranges.extend(h.await.unwrap());
+    }
+    ranges.sort();
+    assert!(ranges[0].0 >= 1);
+    for pair in ranges.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "ranges overlap: {pair:?}");
+    }
+}
+
+/// Audit events are appended and survive everything else, including deleting the campaign;
+/// deleting a campaign removes everything in it except its orders and audit trail.
+pub async fn deleting_campaigns_keeps_the_audit_trail(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "del").await;
+    let alice = &certs["alice"];
+    let items = items_of(&store, &alice.id).await;
+    let decisions: Vec<ItemDecision> = items
+        .iter()
+        .map(|i| ItemDecision {
+            item_id: i.id,
+            decision: Decision::Revoke,
+            comments: None,
+            proposed_end_date: None,
+        })
+        .collect();
+    store
+        .decide(&alice.id, &decisions, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .sign_off(&alice.id, &actor("alice"), t(6))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut reassign = task("del-re", TaskType::Reassign, alice.id.as_str(), t(6));
+    reassign.target_type = TaskTarget::Certification;
+    store.insert_task(&reassign, None).await.unwrap();
+    store
+        .append_audit(&[event("access.refused", "del", t(6))])
+        .await
+        .unwrap();
+    let before = store.audit_events(&"del".into(), 1000, 0).await.unwrap();
+    assert!(before.len() >= 5 + items.len());
+    assert_eq!(before.last().unwrap().action, "access.refused");
+    assert_eq!(before[0], event("campaign.created", "del", t(2)));
+    assert_eq!(
+        store.audit_events(&"del".into(), 2, 1).await.unwrap(),
+        before[1..3].to_vec()
+    );
+
+    let deleted = store
+        .delete_campaigns(
+            &["del".into(), "unknown".into()],
+            &[event("campaign.deleted", "del", t(7))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(store.campaign(&"del".into()).await.unwrap().is_none());
+    assert!(store.certification(&alice.id).await.unwrap().is_none());
+    assert!(store.item(&alice.id, items[0].id).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .list_items(&alice.id, None, &page_query(10))
+            .await
+            .unwrap()
+            .total,
+        Some(0)
+    );
+    assert!(store
+        .tasks_of(alice.id.as_str(), false)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.tasks_of("del", false).await.unwrap().is_empty());
+    let after = store.audit_events(&"del".into(), 1000, 0).await.unwrap();
+    assert_eq!(&after[..before.len()], &before[..]);
+    assert_eq!(after.last().unwrap().action, "campaign.deleted");
+    let orders = store
+        .list_orders(&OrderQuery {
+            campaign_id: Some("del".into()),
+            status: None,
+            limit: 10,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(orders.items.len(), 4);
+
+    // A regenerated campaign starts from nothing.
+    let c = new_campaign("del2", "again", t(8));
+    store
+        .insert_campaign(
+            &c,
+            &task("del2-t", TaskType::CampaignCreate, "del2", t(8)),
+            &event("campaign.created", "del2", t(8)),
+        )
+        .await
+        .unwrap();
+    let first = generate_manager_campaign(&store, &c).await;
+    assert_eq!(first.len(), 2);
+    assert_eq!(
+        store
+            .campaign(&"del2".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .counts
+            .items_total,
+        6
+    );
+}
+
+/// The batch reads answer what the one-record reads answer, for the ids that exist, each once.
+pub async fn batch_reads_match_single_reads(store: Arc<dyn Store>) {
+    load_small_org(&store).await;
+    fn sorted<T: Clone, K: Ord>(mut v: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+        v.sort_by_key(|x| key(x));
+        v
+    }
+
+    let identities = store
+        .identities(&["bob".into(), "nobody".into(), "ceo".into(), "bob".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(identities, |i| i.id.0.clone()),
+        vec![
+            store.identity(&"bob".into()).await.unwrap().unwrap(),
+            store.identity(&"ceo".into()).await.unwrap().unwrap(),
+        ]
+    );
+    assert!(store.identities(&[]).await.unwrap().is_empty());
+
+    assert_eq!(
+        store.sources(&["ad".into(), "gone".into()]).await.unwrap(),
+        vec![source("ad", "ceo")]
+    );
+
+    let entitlements = store
+        .entitlements(&["users".into(), "admins".into(), "gone".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(entitlements, |e| e.id.0.clone()),
+        vec![
+            entitlement("admins", "ad", true),
+            entitlement("users", "ad", false),
+        ]
+    );
+    assert_eq!(
+        store
+            .entitlements_with_permissions(&["users".into(), "admins".into(), "admins".into()])
+            .await
+            .unwrap(),
+        vec![EntitlementId::from("admins")]
+    );
+
+    assert_eq!(
+        store
+            .access_profiles(&["ap1".into(), "gone".into(), "ap1".into()])
+            .await
+            .unwrap(),
+        vec![store.access_profile(&"ap1".into()).await.unwrap().unwrap()]
+    );
+    let roles = store.roles(&["r1".into()]).await.unwrap();
+    assert_eq!(
+        roles,
+        vec![store.role(&"r1".into()).await.unwrap().unwrap()]
+    );
+    assert_eq!(
+        roles[0].access_profile_ids,
+        vec![AccessProfileId::from("ap1")]
+    );
+    assert!(store.roles(&["gone".into()]).await.unwrap().is_empty());
+
+    let accounts = store
+        .accounts(&["svc".into(), "bob-ad".into(), "gone".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        sorted(accounts, |a| a.id.0.clone()),
+        vec![
+            store.account(&"bob-ad".into()).await.unwrap().unwrap(),
+            store.account(&"svc".into()).await.unwrap().unwrap(),
+        ]
+    );
 }

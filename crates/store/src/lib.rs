@@ -8,7 +8,10 @@
 //! All writes that belong together happen in one transaction: an import is one
 //! [`ImportTx`], committed whole or rolled back whole.
 
+pub mod campaigns;
 pub mod conformance;
+
+pub use campaigns::CampaignStore;
 
 use async_trait::async_trait;
 use attest_domain::*;
@@ -57,9 +60,12 @@ impl Backend {
 }
 
 /// Everything Attest stores, in one object the application holds as `Arc<dyn Store>`.
-pub trait Store: SystemStore + WarehouseStore + ImportStore + CredentialStore {}
+pub trait Store:
+    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore
+{
+}
 
-impl<T: SystemStore + WarehouseStore + ImportStore + CredentialStore> Store for T {}
+impl<T: SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore> Store for T {}
 
 /// Lifecycle and health of the database itself.
 #[async_trait]
@@ -113,6 +119,29 @@ pub trait WarehouseStore: Send + Sync + 'static {
     async fn assignments_of_account(&self, id: &AccountId) -> StoreResult<Vec<Assignment>>;
     /// The identities whose manager is `id`, ordered by id.
     async fn direct_reports(&self, id: &IdentityId) -> StoreResult<Vec<IdentityId>>;
+
+    // Batch reads: one round trip per kind for a page that shows many records (e.g. the
+    // details of a page of review items). Each returns the records among `ids` that exist, in
+    // no particular order; unknown ids are left out and a repeated id is answered once.
+
+    /// The identities among `ids`.
+    async fn identities(&self, ids: &[IdentityId]) -> StoreResult<Vec<Identity>>;
+    /// The sources among `ids`.
+    async fn sources(&self, ids: &[SourceId]) -> StoreResult<Vec<Source>>;
+    /// The entitlements among `ids`.
+    async fn entitlements(&self, ids: &[EntitlementId]) -> StoreResult<Vec<Entitlement>>;
+    /// The entitlements among `ids` that grant at least one permission.
+    async fn entitlements_with_permissions(
+        &self,
+        ids: &[EntitlementId],
+    ) -> StoreResult<Vec<EntitlementId>>;
+    /// The access profiles among `ids`, each with its entitlement ids (in bundle order).
+    async fn access_profiles(&self, ids: &[AccessProfileId]) -> StoreResult<Vec<AccessProfile>>;
+    /// The roles among `ids`, each with its access profile and entitlement ids (in bundle
+    /// order).
+    async fn roles(&self, ids: &[RoleId]) -> StoreResult<Vec<Role>>;
+    /// The accounts among `ids`.
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>>;
 }
 
 /// The kinds of record whose ids other records refer to.

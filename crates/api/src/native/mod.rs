@@ -8,6 +8,7 @@
 //! Handlers hold no rules: they call the store or the engine and translate shapes.
 
 pub mod me;
+pub mod orders;
 pub mod warehouse;
 
 use attest_domain::Authority;
@@ -27,10 +28,19 @@ pub const WAREHOUSE_READERS: &[Authority] = &[
     Authority::ReportAdmin,
 ];
 
+/// Who may read provisioning orders: the administrators who carry revocations out.
+pub const ORDER_READERS: &[Authority] = &[Authority::OrgAdmin, Authority::CertAdmin];
+
 /// The native routes, each with its authority requirement (none: any valid token).
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/me", get(me::get_me)).route(
-        "/warehouse/summary",
-        get(warehouse::get_warehouse_summary).route_layer(require_any(WAREHOUSE_READERS)),
-    )
+    Router::new()
+        .route("/me", get(me::get_me))
+        .route(
+            "/warehouse/summary",
+            get(warehouse::get_warehouse_summary).route_layer(require_any(WAREHOUSE_READERS)),
+        )
+        .route(
+            "/provisioning-orders",
+            get(orders::list_provisioning_orders).route_layer(require_any(ORDER_READERS)),
+        )
 }

@@ -14,7 +14,7 @@ async fn sailpoint_families_answer_401_then_their_404() {
     each_store(|app| async move {
         let token = app.token("alice", &[]).await;
         for prefix in attest_api::sailpoint::PREFIXES {
-            for path in [format!("{prefix}/campaigns"), format!("{prefix}/certifications/abc/decide")] {
+            for path in [format!("{prefix}/nothing/here/at/all"), format!("{prefix}/campaigns-of-old/abc/decide")] {
                 let response = app.get(&path, None).await;
                 assert_eq!(response.status, 401, "{path}");
                 assert_eq!(

@@ -5,10 +5,15 @@
 mod support;
 
 mod auth;
+mod campaigns;
+mod certifications;
 mod families;
 mod health;
 mod internal_errors;
 mod native;
 mod oauth;
+mod openapi;
 mod rate_limit;
 mod request_id;
+mod summaries;
+mod tasks;

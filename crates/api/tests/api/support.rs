@@ -8,8 +8,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use attest_api::rate_limit::RateLimiter;
 use attest_api::{router, AppState};
+use attest_domain::campaign::{CampaignStatus, Decision};
+use attest_domain::certification::*;
 use attest_domain::*;
+use attest_engine::campaigns::Campaigns;
 use attest_engine::credentials::{CreatedPat, Credentials};
+use attest_store::campaigns::*;
 use attest_store::*;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
@@ -59,6 +63,9 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     pub clock: ManualClock,
     pub credentials: Credentials,
+    /// The certification engine the router uses (tests drive its tasks with
+    /// [`TestApp::run_tasks`]).
+    pub campaigns: Campaigns,
     router: Router,
 }
 
@@ -75,9 +82,11 @@ impl TestApp {
         let credentials = Credentials::new(store.clone(), shared_clock.clone(), TTL)
             .await
             .expect("credentials");
+        let campaigns = Campaigns::new(store.clone(), shared_clock.clone());
         let router = router(AppState {
             store: store.clone(),
             credentials: credentials.clone(),
+            campaigns: campaigns.clone(),
             clock: shared_clock,
             rate_limiter: Arc::new(limiter),
         });
@@ -85,8 +94,15 @@ impl TestApp {
             store,
             clock,
             credentials,
+            campaigns,
             router,
         }
+    }
+
+    /// Runs every background task that is due now (generation, activation, ...), as the
+    /// worker would; returns how many ran.
+    pub async fn run_tasks(&self) -> usize {
+        self.campaigns.run_due_tasks().await.expect("run due tasks")
     }
 
     /// Imports one identity named after its id.
@@ -117,6 +133,62 @@ impl TestApp {
             .create_pat(identity, authorities.to_vec(), format!("{id} token"))
             .await
             .unwrap()
+    }
+
+    /// Imports a small organisation (the data bundle below): `boss` manages `alice` and
+    /// `bob`, `alice` manages `carol`; `boss` owns source `ledger` with entitlements
+    /// `ledger-admin` (held by alice, from the role model) and `ledger-read` (held by bob,
+    /// discovered, and by carol, by hand). A MANAGER campaign over it has two certifications
+    /// (boss: alice and bob; alice: carol) and three items.
+    pub async fn seed_org(&self) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "identities.csv",
+                "id,name,displayName,email,managerId,department,active\n\
+                 boss,boss,Big Boss,boss@example.com,,Finance,true\n\
+                 alice,alice,Alice Archer,alice@example.com,boss,Finance,true\n\
+                 bob,bob,Bob Baker,bob@example.com,boss,Finance,true\n\
+                 carol,carol,Carol Cook,carol@example.com,alice,Finance,true\n",
+            ),
+            ("sources.csv", "id,name,ownerId\nledger,Ledger,boss\n"),
+            (
+                "entitlements.csv",
+                "id,sourceId,name\nledger-admin,ledger,Ledger Admin\nledger-read,ledger,Ledger Read\n",
+            ),
+            (
+                "assignments.csv",
+                "identityId,accessType,accessId,origin\n\
+                 alice,ENTITLEMENT,ledger-admin,ROLE_MODEL\n\
+                 bob,ENTITLEMENT,ledger-read,DISCOVERED\n\
+                 carol,ENTITLEMENT,ledger-read,MANUAL\n",
+            ),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        attest_engine::import::import_bundle(
+            self.store.as_ref(),
+            &self.clock,
+            dir.path(),
+            Arc::new(attest_engine::import::NoProgress),
+        )
+        .await
+        .expect("import the test organisation");
+    }
+
+    /// A bearer token for an identity that already exists (e.g. one of [`TestApp::seed_org`]).
+    pub async fn token_for(&self, id: &str, authorities: &[Authority]) -> String {
+        let pat = self
+            .credentials
+            .create_pat(id.into(), authorities.to_vec(), format!("{id} token"))
+            .await
+            .unwrap();
+        self.credentials
+            .issue_token(&pat.client_id.0, &pat.client_secret)
+            .await
+            .unwrap()
+            .access_token
     }
 
     /// A bearer token (issued directly by the credentials service) for a new identity `id`.
@@ -153,6 +225,32 @@ impl TestApp {
         self.send(get(uri, token)).await
     }
 
+    /// `method uri` with a JSON body (`Null`: no body) and a bearer token.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        uri: &str,
+        token: &str,
+        body: &Value,
+    ) -> TestResponse {
+        self.send(json_request(method, uri, token, body)).await
+    }
+
+    /// `POST uri` with a JSON body (`Null`: no body) and a bearer token.
+    pub async fn post(&self, uri: &str, token: &str, body: &Value) -> TestResponse {
+        self.send_json(Method::POST, uri, token, body).await
+    }
+
+    /// `PATCH uri` with a JSON Patch body and a bearer token.
+    pub async fn patch(&self, uri: &str, token: &str, body: &Value) -> TestResponse {
+        let mut request = json_request(Method::PATCH, uri, token, body);
+        request.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/json-patch+json".parse().unwrap(),
+        );
+        self.send(request).await
+    }
+
     /// `POST /oauth/token` with `form` as an `application/x-www-form-urlencoded` body, and
     /// `query` (may be empty) as query string.
     pub async fn post_token(&self, query: &str, form: Option<&str>) -> TestResponse {
@@ -167,6 +265,22 @@ pub fn get(uri: &str, token: Option<&str>) -> Request<Body> {
         request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
     }
     request.body(Body::empty()).unwrap()
+}
+
+/// A request with a JSON body (`Null`: none) and a bearer token.
+pub fn json_request(method: Method, uri: &str, token: &str, body: &Value) -> Request<Body> {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if body.is_null() {
+        request.body(Body::empty()).unwrap()
+    } else {
+        request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    }
 }
 
 /// A `POST /oauth/token` request.
@@ -309,6 +423,31 @@ impl WarehouseStore for FailingStore {
     async fn direct_reports(&self, id: &IdentityId) -> StoreResult<Vec<IdentityId>> {
         self.inner.direct_reports(id).await
     }
+    async fn identities(&self, ids: &[IdentityId]) -> StoreResult<Vec<Identity>> {
+        self.check()?;
+        self.inner.identities(ids).await
+    }
+    async fn sources(&self, ids: &[SourceId]) -> StoreResult<Vec<Source>> {
+        self.inner.sources(ids).await
+    }
+    async fn entitlements(&self, ids: &[EntitlementId]) -> StoreResult<Vec<Entitlement>> {
+        self.inner.entitlements(ids).await
+    }
+    async fn entitlements_with_permissions(
+        &self,
+        ids: &[EntitlementId],
+    ) -> StoreResult<Vec<EntitlementId>> {
+        self.inner.entitlements_with_permissions(ids).await
+    }
+    async fn access_profiles(&self, ids: &[AccessProfileId]) -> StoreResult<Vec<AccessProfile>> {
+        self.inner.access_profiles(ids).await
+    }
+    async fn roles(&self, ids: &[RoleId]) -> StoreResult<Vec<Role>> {
+        self.inner.roles(ids).await
+    }
+    async fn accounts(&self, ids: &[AccountId]) -> StoreResult<Vec<Account>> {
+        self.inner.accounts(ids).await
+    }
 }
 
 #[async_trait]
@@ -329,5 +468,258 @@ impl CredentialStore for FailingStore {
     }
     async fn record_client_use(&self, id: &ClientId, at: DateTime<Utc>) -> StoreResult<()> {
         self.inner.record_client_use(id, at).await
+    }
+}
+
+#[async_trait]
+impl CampaignStore for FailingStore {
+    async fn allocate_ids(&self, n: i64) -> StoreResult<i64> {
+        self.inner.allocate_ids(n).await
+    }
+    async fn insert_campaign(
+        &self,
+        campaign: &Campaign,
+        task: &Task,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.inner.insert_campaign(campaign, task, audit).await
+    }
+    async fn campaign(&self, id: &CampaignId) -> StoreResult<Option<Campaign>> {
+        self.inner.campaign(id).await
+    }
+    async fn list_campaigns(&self, query: &ListQuery) -> StoreResult<Page<Campaign>> {
+        self.inner.list_campaigns(query).await
+    }
+    async fn update_campaign_definition(
+        &self,
+        id: &CampaignId,
+        expected: CampaignStatus,
+        definition: &CampaignDefinition,
+        modified: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner
+            .update_campaign_definition(id, expected, definition, modified, audit)
+            .await
+    }
+    async fn transition_campaign(
+        &self,
+        id: &CampaignId,
+        expected: CampaignStatus,
+        next: CampaignStatus,
+        at: DateTime<Utc>,
+        alerts: &[CampaignAlert],
+        task: Option<&Task>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner
+            .transition_campaign(id, expected, next, at, alerts, task, audit)
+            .await
+    }
+    async fn delete_campaigns(&self, ids: &[CampaignId], audit: &[AuditEvent]) -> StoreResult<u64> {
+        self.inner.delete_campaigns(ids, audit).await
+    }
+    async fn candidates(
+        &self,
+        scope: &CandidateScope,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Candidate>> {
+        self.inner.candidates(scope, after, limit).await
+    }
+    async fn identities_page(
+        &self,
+        after: Option<&IdentityId>,
+        limit: u32,
+    ) -> StoreResult<Vec<(IdentityId, serde_json::Value)>> {
+        self.inner.identities_page(after, limit).await
+    }
+    async fn clear_generated(&self, campaign: &CampaignId) -> StoreResult<()> {
+        self.inner.clear_generated(campaign).await
+    }
+    async fn insert_items(&self, items: &[ReviewItem]) -> StoreResult<()> {
+        self.inner.insert_items(items).await
+    }
+    async fn finish_generation(
+        &self,
+        campaign: &CampaignId,
+        result: &GenerationResult,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner
+            .finish_generation(campaign, result, at, audit)
+            .await
+    }
+    async fn finish_activation(
+        &self,
+        campaign: &CampaignId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner.finish_activation(campaign, at, audit).await
+    }
+    async fn certification(&self, id: &CertificationId) -> StoreResult<Option<Certification>> {
+        self.inner.certification(id).await
+    }
+    async fn list_certifications(
+        &self,
+        scope: &CertificationScope,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Certification>> {
+        self.inner.list_certifications(scope, query).await
+    }
+    async fn is_reviewer(&self, id: &CertificationId, identity: &IdentityId) -> StoreResult<bool> {
+        self.inner.is_reviewer(id, identity).await
+    }
+    async fn certification_reviewers(
+        &self,
+        id: &CertificationId,
+        query: &ListQuery,
+    ) -> StoreResult<Page<Identity>> {
+        self.inner.certification_reviewers(id, query).await
+    }
+    async fn list_items(
+        &self,
+        certification: &CertificationId,
+        access_ids: Option<&[String]>,
+        query: &ListQuery,
+    ) -> StoreResult<Page<ReviewItem>> {
+        self.inner
+            .list_items(certification, access_ids, query)
+            .await
+    }
+    async fn list_access_summaries(
+        &self,
+        certification: &CertificationId,
+        access_type: ItemAccessType,
+        query: &ListQuery,
+    ) -> StoreResult<Page<ReviewItem>> {
+        self.inner
+            .list_access_summaries(certification, access_type, query)
+            .await
+    }
+    async fn item(
+        &self,
+        certification: &CertificationId,
+        item: ReviewItemId,
+    ) -> StoreResult<Option<ReviewItem>> {
+        self.inner.item(certification, item).await
+    }
+    async fn list_identity_summaries(
+        &self,
+        certification: &CertificationId,
+        query: &ListQuery,
+    ) -> StoreResult<Page<IdentitySummary>> {
+        self.inner
+            .list_identity_summaries(certification, query)
+            .await
+    }
+    async fn identity_summary(
+        &self,
+        certification: &CertificationId,
+        id: IdentitySummaryId,
+    ) -> StoreResult<Option<IdentitySummary>> {
+        self.inner.identity_summary(certification, id).await
+    }
+    async fn decide(
+        &self,
+        certification: &CertificationId,
+        decisions: &[ItemDecision],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>> {
+        self.inner.decide(certification, decisions, actor, at).await
+    }
+    async fn reassign(
+        &self,
+        certification: &CertificationId,
+        targets: &[ReassignTarget],
+        to: &IdentityId,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>> {
+        self.inner
+            .reassign(certification, targets, to, reason, actor, at)
+            .await
+    }
+    async fn reassign_certifications(
+        &self,
+        campaign: &CampaignId,
+        certifications: &[CertificationId],
+        to: &IdentityId,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>> {
+        self.inner
+            .reassign_certifications(campaign, certifications, to, reason, actor, at)
+            .await
+    }
+    async fn sign_off(
+        &self,
+        certification: &CertificationId,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<(Certification, SignOffOutcome), CertificationRefusal>> {
+        self.inner.sign_off(certification, actor, at).await
+    }
+    async fn complete_campaign(
+        &self,
+        campaign: &CampaignId,
+        action: Decision,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner
+            .complete_campaign(campaign, action, at, audit)
+            .await
+    }
+    async fn insert_task(&self, task: &Task, audit: Option<&AuditEvent>) -> StoreResult<()> {
+        self.inner.insert_task(task, audit).await
+    }
+    async fn task(&self, id: &TaskId) -> StoreResult<Option<Task>> {
+        self.inner.task(id).await
+    }
+    async fn tasks_of(&self, target_id: &str, pending_only: bool) -> StoreResult<Vec<Task>> {
+        self.inner.tasks_of(target_id, pending_only).await
+    }
+    async fn list_tasks(&self, query: &ListQuery) -> StoreResult<Page<Task>> {
+        self.inner.list_tasks(query).await
+    }
+    async fn claim_task(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Task>> {
+        self.inner.claim_task(worker, now, lease_until).await
+    }
+    async fn finish_task(
+        &self,
+        id: &TaskId,
+        status: TaskStatus,
+        errors: &[String],
+        trail: &[ReassignmentTrail],
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        self.inner
+            .finish_task(id, status, errors, trail, retry_at)
+            .await
+    }
+    async fn list_orders(&self, query: &OrderQuery) -> StoreResult<Page<ProvisioningOrder>> {
+        self.inner.list_orders(query).await
+    }
+    async fn audit_events(
+        &self,
+        campaign: &CampaignId,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        self.inner.audit_events(campaign, limit, offset).await
+    }
+    async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        self.inner.append_audit(events).await
     }
 }

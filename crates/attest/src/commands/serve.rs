@@ -1,4 +1,7 @@
-//! `attest serve [--listen ADDR] [--demo]`.
+//! `attest serve [--listen ADDR] [--demo]`: the HTTP server and, beside it, the background
+//! worker that runs certification tasks (generation, activation, completion, reassignment).
+//! Both stop on SIGINT/SIGTERM: the server drains requests in flight, the worker finishes the
+//! task it holds (its lease lets another node take over if it cannot within the grace period).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,6 +11,7 @@ use anyhow::Context;
 use attest_api::rate_limit::RateLimiter;
 use attest_api::{router, AppState};
 use attest_domain::{Authority, Clock, IdentityId, SystemClock};
+use attest_engine::campaigns::Campaigns;
 use attest_engine::credentials::Credentials;
 use attest_engine::demo::{self, write_demo_bundle, DemoOptions};
 use attest_engine::import::{import_bundle, NoProgress};
@@ -61,14 +65,33 @@ pub async fn run(
         .and_then(|()| stdout.flush());
     drop(stdout);
 
+    let campaigns = Campaigns::new(store.clone(), clock.clone());
+    // Unique among the nodes sharing the database: address, process and start time.
+    let worker_id = format!(
+        "{addr}/{}/{}",
+        std::process::id(),
+        clock.now().timestamp_millis()
+    );
     let state = AppState {
         store: store.clone(),
         credentials,
+        campaigns: campaigns.clone(),
         clock,
         rate_limiter: Arc::new(RateLimiter::new(serve.rate_limit)),
     };
     let app = router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut worker_stop = stop_rx.clone();
+    let worker = tokio::spawn(async move {
+        tracing::info!(worker_id, "certification task worker started");
+        campaigns
+            .run_worker(worker_id, async move {
+                // Stops on the shutdown signal, or when the server is gone (sender dropped).
+                let _ = worker_stop.wait_for(|stopped| *stopped).await;
+            })
+            .await;
+        tracing::info!("certification task worker stopped");
+    });
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
@@ -82,6 +105,13 @@ pub async fn run(
             let _ = stop_rx.wait_for(|stopped| *stopped).await;
             tokio::time::sleep(grace).await;
         } => tracing::warn!(?grace, "requests still in flight after the grace period; closing"),
+    }
+    // The server is done, so the worker's stop signal has fired (or its sender is gone).
+    if tokio::time::timeout(grace, worker).await.is_err() {
+        tracing::warn!(
+            ?grace,
+            "the task worker is still busy after the grace period; its lease will expire"
+        );
     }
     store.close().await;
     tracing::info!("stopped");

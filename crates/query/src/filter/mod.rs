@@ -28,17 +28,21 @@
 //!   `2026-01-01T00:00:00Z`) becomes a [`Value::String`]; whether it fits the field is the
 //!   validator's call, not the parser's. [`Filter`]'s `Display` always quotes strings, so the
 //!   canonical rendering re-parses to the same tree.
+//! - [`matches()`] evaluates a filter in memory against any [`Record`] (see its module for the
+//!   comparison rules); the stores translate list filters to SQL instead.
 //! - `ca` accepts a single value or a list; the parser always stores a list, so consumers see
 //!   one shape.
 
 mod ast;
 mod error;
+mod eval;
 mod lexer;
 mod parser;
 mod validate;
 
 pub use ast::{Filter, Number, Op, Value};
 pub use error::{Found, ParseError};
+pub use eval::{matches, FieldValue, Record};
 pub(crate) use parser::is_field_path;
 pub use parser::{parse, MAX_NESTING};
 pub use validate::{validate, Composite, FieldSpec, FieldType, FilterRefusal, FilterSpec};

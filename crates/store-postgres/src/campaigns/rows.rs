@@ -1,0 +1,288 @@
+//! Rows of the campaign tables as domain records, and the column lists that select them.
+//!
+//! Policy: a stored value that does not decode into its domain type (an unknown status, a
+//! definition that no longer deserialises) is reported as corrupt, never guessed at.
+
+use attest_domain::campaign::Decision;
+use attest_domain::certification::*;
+use attest_domain::*;
+use attest_store::StoreResult;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::Row;
+
+use crate::error::{corrupt, store_error};
+
+/// Reads column `col` of `row`, a decode failure being corrupt data.
+pub(crate) fn get<'r, T>(row: &'r PgRow, col: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    row.try_get(col).map_err(store_error)
+}
+
+/// Parses a contract enum stored as text.
+pub(crate) fn parse_enum<T: std::str::FromStr>(row: &PgRow, col: &str) -> StoreResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: String = get(row, col)?;
+    text.parse().map_err(|e| corrupt(format!("{col}: {e}")))
+}
+
+/// Parses an optional contract enum stored as text.
+fn parse_opt_enum<T: std::str::FromStr>(row: &PgRow, col: &str) -> StoreResult<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    let text: Option<String> = get(row, col)?;
+    text.map(|t| t.parse().map_err(|e| corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn opt_id<T: From<String>>(row: &PgRow, col: &str) -> StoreResult<Option<T>> {
+    Ok(get::<Option<String>>(row, col)?.map(T::from))
+}
+
+/// Columns of [`campaign_from_row`].
+pub(crate) const CAMPAIGN_COLUMNS: &str = "id, definition, status, owner_id, created, modified, \
+     activated, completed, alerts, certifications_total, certifications_completed, items_total, \
+     items_decided, identities_total, source_ids";
+
+pub(crate) fn campaign_from_row(row: &PgRow) -> StoreResult<Campaign> {
+    let definition: Json<CampaignDefinition> = get(row, "definition")?;
+    let alerts: Json<Vec<CampaignAlert>> = get(row, "alerts")?;
+    let source_ids: Vec<String> = get(row, "source_ids")?;
+    Ok(Campaign {
+        id: CampaignId(get(row, "id")?),
+        definition: definition.0,
+        status: parse_enum(row, "status")?,
+        owner: IdentityId(get(row, "owner_id")?),
+        created: get(row, "created")?,
+        modified: get(row, "modified")?,
+        activated: get(row, "activated")?,
+        completed: get(row, "completed")?,
+        alerts: alerts.0,
+        counts: CampaignCounts {
+            certifications_total: get(row, "certifications_total")?,
+            certifications_completed: get(row, "certifications_completed")?,
+            items_total: get(row, "items_total")?,
+            items_decided: get(row, "items_decided")?,
+            identities_total: get(row, "identities_total")?,
+        },
+        source_ids: source_ids.into_iter().map(SourceId).collect(),
+    })
+}
+
+/// Columns of [`certification_from_row`].
+pub(crate) const CERTIFICATION_COLUMNS: &str = "id, campaign_id, campaign_name, campaign_type, \
+     name, reviewer_id, reviewer_name, reviewer_email, reviewer_group_id, phase, due, signed, \
+     created, modified, reassigned_from_id, reassigned_from_reviewer, reassignment_comment, \
+     entitlements_total, entitlements_decided, entitlements_approved, entitlements_revoked, \
+     access_profiles_total, access_profiles_decided, access_profiles_approved, \
+     access_profiles_revoked, roles_total, roles_decided, roles_approved, roles_revoked, \
+     accounts_total, accounts_decided, accounts_approved, accounts_revoked, identities_total, \
+     identities_completed";
+
+fn type_counts(row: &PgRow, prefix: &str) -> StoreResult<TypeCounts> {
+    Ok(TypeCounts {
+        total: get(row, &format!("{prefix}_total"))?,
+        decided: get(row, &format!("{prefix}_decided"))?,
+        approved: get(row, &format!("{prefix}_approved"))?,
+        revoked: get(row, &format!("{prefix}_revoked"))?,
+    })
+}
+
+/// The counter-column prefix of an access type.
+pub(crate) fn counter_prefix(t: ItemAccessType) -> &'static str {
+    match t {
+        ItemAccessType::Entitlement => "entitlements",
+        ItemAccessType::AccessProfile => "access_profiles",
+        ItemAccessType::Role => "roles",
+        ItemAccessType::Account => "accounts",
+    }
+}
+
+pub(crate) fn certification_from_row(row: &PgRow) -> StoreResult<Certification> {
+    let from_id: Option<String> = get(row, "reassigned_from_id")?;
+    let reassignment = match from_id {
+        Some(from) => Some(ReassignmentRecord {
+            from_certification: CertificationId(from),
+            from_reviewer: IdentityId(
+                get::<Option<String>>(row, "reassigned_from_reviewer")?.unwrap_or_default(),
+            ),
+            comment: get::<Option<String>>(row, "reassignment_comment")?.unwrap_or_default(),
+        }),
+        None => None,
+    };
+    Ok(Certification {
+        id: CertificationId(get(row, "id")?),
+        campaign_id: CampaignId(get(row, "campaign_id")?),
+        campaign_name: get(row, "campaign_name")?,
+        campaign_type: parse_enum(row, "campaign_type")?,
+        name: get(row, "name")?,
+        reviewer: IdentityId(get(row, "reviewer_id")?),
+        reviewer_name: get(row, "reviewer_name")?,
+        reviewer_email: get(row, "reviewer_email")?,
+        reviewer_group: opt_id(row, "reviewer_group_id")?,
+        phase: parse_enum(row, "phase")?,
+        due: get(row, "due")?,
+        signed: get(row, "signed")?,
+        created: get(row, "created")?,
+        modified: get(row, "modified")?,
+        reassignment,
+        counts: CertificationCounts {
+            entitlements: type_counts(row, "entitlements")?,
+            access_profiles: type_counts(row, "access_profiles")?,
+            roles: type_counts(row, "roles")?,
+            accounts: type_counts(row, "accounts")?,
+            identities_total: get(row, "identities_total")?,
+            identities_completed: get(row, "identities_completed")?,
+        },
+    })
+}
+
+/// Columns of [`item_from_row`].
+pub(crate) const ITEM_COLUMNS: &str = "id, certification_id, campaign_id, identity_summary_id, \
+     identity_id, account_id, role_id, holder_name, access_type, access_id, access_name, \
+     source_id, source_name, origin, granted_at, recommendation, recommendation_reasons, \
+     decision, comments, proposed_end_date, decided_by, decided_at, reassigned_from, \
+     reassignment_reason";
+
+pub(crate) fn item_from_row(row: &PgRow) -> StoreResult<ReviewItem> {
+    Ok(ReviewItem {
+        id: ReviewItemId(get(row, "id")?),
+        certification_id: CertificationId(get(row, "certification_id")?),
+        campaign_id: CampaignId(get(row, "campaign_id")?),
+        identity_summary_id: IdentitySummaryId(get(row, "identity_summary_id")?),
+        identity_id: opt_id(row, "identity_id")?,
+        account_id: opt_id(row, "account_id")?,
+        role_id: opt_id(row, "role_id")?,
+        holder_name: get(row, "holder_name")?,
+        access_type: parse_enum(row, "access_type")?,
+        access_id: get(row, "access_id")?,
+        access_name: get(row, "access_name")?,
+        source_id: opt_id(row, "source_id")?,
+        source_name: get(row, "source_name")?,
+        origin: parse_enum(row, "origin")?,
+        granted_at: get(row, "granted_at")?,
+        recommendation: parse_opt_enum::<Decision>(row, "recommendation")?,
+        recommendation_reasons: get(row, "recommendation_reasons")?,
+        decision: parse_opt_enum::<Decision>(row, "decision")?,
+        comments: get(row, "comments")?,
+        proposed_end_date: get(row, "proposed_end_date")?,
+        decided_by: opt_id(row, "decided_by")?,
+        decided_at: get(row, "decided_at")?,
+        reassigned_from: opt_id(row, "reassigned_from")?,
+        reassignment_reason: get(row, "reassignment_reason")?,
+    })
+}
+
+/// Columns of [`summary_from_row`].
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "id, certification_id, identity_id, account_id, role_id, name, items_total, items_decided";
+
+pub(crate) fn summary_from_row(row: &PgRow) -> StoreResult<IdentitySummary> {
+    Ok(IdentitySummary {
+        id: IdentitySummaryId(get(row, "id")?),
+        certification_id: CertificationId(get(row, "certification_id")?),
+        identity_id: opt_id(row, "identity_id")?,
+        account_id: opt_id(row, "account_id")?,
+        role_id: opt_id(row, "role_id")?,
+        name: get(row, "name")?,
+        items_total: get(row, "items_total")?,
+        items_decided: get(row, "items_decided")?,
+    })
+}
+
+/// Columns of [`task_from_row`].
+pub(crate) const TASK_COLUMNS: &str =
+    "id, type, target_type, target_id, status, errors, payload, trail, attempts, created, run_after";
+
+pub(crate) fn task_from_row(row: &PgRow) -> StoreResult<Task> {
+    let errors: Json<Vec<String>> = get(row, "errors")?;
+    let payload: Json<serde_json::Value> = get(row, "payload")?;
+    let trail: Json<Vec<ReassignmentTrail>> = get(row, "trail")?;
+    Ok(Task {
+        id: TaskId(get(row, "id")?),
+        task_type: parse_enum(row, "type")?,
+        target_type: parse_enum(row, "target_type")?,
+        target_id: get(row, "target_id")?,
+        status: parse_enum(row, "status")?,
+        errors: errors.0,
+        payload: payload.0,
+        reassignment_trail: trail.0,
+        attempts: get(row, "attempts")?,
+        created: get(row, "created")?,
+        run_after: get(row, "run_after")?,
+    })
+}
+
+/// Columns of [`order_from_row`].
+pub(crate) const ORDER_COLUMNS: &str = "id, campaign_id, certification_id, item_id, identity_id, \
+     account_id, role_id, holder_name, access_type, access_id, access_name, source_id, reason, \
+     decision, reviewer_id, due, status, created";
+
+pub(crate) fn order_from_row(row: &PgRow) -> StoreResult<ProvisioningOrder> {
+    Ok(ProvisioningOrder {
+        id: OrderId(get(row, "id")?),
+        campaign_id: CampaignId(get(row, "campaign_id")?),
+        certification_id: CertificationId(get(row, "certification_id")?),
+        item_id: ReviewItemId(get(row, "item_id")?),
+        identity_id: opt_id(row, "identity_id")?,
+        account_id: opt_id(row, "account_id")?,
+        role_id: opt_id(row, "role_id")?,
+        holder_name: get(row, "holder_name")?,
+        access_type: parse_enum(row, "access_type")?,
+        access_id: get(row, "access_id")?,
+        access_name: get(row, "access_name")?,
+        source_id: opt_id(row, "source_id")?,
+        reason: get(row, "reason")?,
+        decision: parse_enum(row, "decision")?,
+        reviewer: opt_id(row, "reviewer_id")?,
+        due: get(row, "due")?,
+        status: parse_enum(row, "status")?,
+        created: get(row, "created")?,
+    })
+}
+
+/// Columns of [`audit_from_row`].
+pub(crate) const AUDIT_COLUMNS: &str = "at, actor_identity_id, actor_client_id, action, \
+     campaign_id, certification_id, item_id, detail";
+
+pub(crate) fn audit_from_row(row: &PgRow) -> StoreResult<AuditEvent> {
+    let detail: Json<serde_json::Value> = get(row, "detail")?;
+    Ok(AuditEvent {
+        at: get(row, "at")?,
+        actor: Actor {
+            identity_id: opt_id(row, "actor_identity_id")?,
+            client_id: get(row, "actor_client_id")?,
+        },
+        action: get(row, "action")?,
+        campaign_id: opt_id(row, "campaign_id")?,
+        certification_id: opt_id(row, "certification_id")?,
+        item_id: get::<Option<i64>>(row, "item_id")?.map(ReviewItemId),
+        detail: detail.0,
+    })
+}
+
+/// Columns of [`identity_from_row`].
+pub(crate) const IDENTITY_COLUMNS: &str = "id, name, display_name, email, manager_id, department, \
+     title, location, lifecycle_state, active, attributes";
+
+pub(crate) fn identity_from_row(row: &PgRow) -> StoreResult<Identity> {
+    let attributes: Json<std::collections::BTreeMap<String, String>> = get(row, "attributes")?;
+    Ok(Identity {
+        id: IdentityId(get(row, "id")?),
+        name: get(row, "name")?,
+        display_name: get(row, "display_name")?,
+        email: get(row, "email")?,
+        manager_id: opt_id(row, "manager_id")?,
+        department: get(row, "department")?,
+        title: get(row, "title")?,
+        location: get(row, "location")?,
+        lifecycle_state: get(row, "lifecycle_state")?,
+        active: get(row, "active")?,
+        attributes: attributes.0,
+    })
+}
