@@ -50,6 +50,7 @@ pub async fn sqlite_factory() -> Option<Arc<dyn Store>> {
     Some(sqlite_store().await)
 }
 
+pub mod campaigns;
 mod postgres;
 
 /// A fresh SQLite store, and a fresh PostgreSQL store when configured, each with its name, for
