@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use attest_domain::certification::{CampaignId, OrderStatus, ProvisioningOrder};
 use attest_query::Paging;
 use attest_store::campaigns::OrderQuery;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::Uri;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -141,11 +141,7 @@ pub async fn list_provisioning_orders(
     Authenticated(caller): Authenticated,
     uri: Uri,
 ) -> Result<Json<Vec<ProvisioningOrderOut>>, ApiError> {
-    let Query(params) =
-        Query::<HashMap<String, String>>::try_from_uri(&uri).map_err(|e| ApiError::BadRequest {
-            message: "The query string is invalid.".to_owned(),
-            causes: vec![e.body_text()],
-        })?;
+    let params = crate::sailpoint::params::query_params(&uri)?;
     let query = order_query(&params)?;
     let page = state.campaigns.orders(&caller, &query).await?;
     Ok(Json(

@@ -19,7 +19,7 @@ use attest_domain::{AccessType, Authority, GovernanceGroupId, IdentityId};
 use attest_engine::campaigns::CampaignPatch;
 use attest_query::{FieldSpec, FieldType, FilterSpec, Op, SortSpec};
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -29,7 +29,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::certifications::IdentityRefTypeWire;
-use super::params::{list_query, page_headers, Collection};
+use super::params::{list_query, page_headers, query_params, Collection};
 use super::tasks::CertificationTaskOut;
 use super::{
     count32, mirror_enum, parse_body, parse_optional_body, timestamp, Detail, ErrorMessageOut,
@@ -238,16 +238,6 @@ pub const CAMPAIGN_COLLECTION: Collection = Collection {
     filters: &CAMPAIGN_FILTERS,
     sorters: &CAMPAIGN_SORTERS,
 };
-
-/// Reads a request's query parameters (the last value of a repeated parameter wins).
-pub fn query_params(uri: &Uri) -> Result<HashMap<String, String>, ApiError> {
-    Query::<HashMap<String, String>>::try_from_uri(uri)
-        .map(|Query(params)| params)
-        .map_err(|error| ApiError::BadRequest {
-            message: "The query string is invalid.".to_owned(),
-            causes: vec![error.body_text()],
-        })
-}
 
 /// `GET /campaigns`: campaigns matching the collection parameters, SLIM unless
 /// `detail=FULL`; `X-Total-Count` when `count=true`.

@@ -43,7 +43,7 @@ use crate::auth::Authenticated;
 use crate::sailpoint::campaigns::{
     CampaignTypeWire, CommentRequirementWire, CorrelatedStatusWire, ReviewerTypeWire,
 };
-use crate::sailpoint::params::{list_query, page_headers, Collection};
+use crate::sailpoint::params::{list_query, page_headers, query_map, Collection};
 use crate::sailpoint::summaries::CertificationIdentitySummaryOut;
 use crate::sailpoint::tasks::{CertificationTaskOut, IdentityCertificationTaskOut};
 use crate::sailpoint::{mirror_enum, parse_body};
@@ -161,18 +161,6 @@ pub const NO_SORTERS: SortSpec = SortSpec::new(&[]);
 pub fn is_beta(uri: &Uri) -> bool {
     let path = uri.path();
     path == "/beta" || path.starts_with("/beta/")
-}
-
-/// The query parameters as a map; a malformed query string is a SailPoint 400.
-pub fn query_params(
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<HashMap<String, String>, ApiError> {
-    query
-        .map(|Query(map)| map)
-        .map_err(|rejection| ApiError::BadRequest {
-            message: "The query string is invalid.".to_owned(),
-            causes: vec![rejection.body_text()],
-        })
 }
 
 /// The path parameters; a malformed path segment is a SailPoint 400.
@@ -1690,7 +1678,7 @@ pub async fn list_certifications(
     OriginalUri(uri): OriginalUri,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<IdentityCertificationOut>>), ApiError> {
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let beta = is_beta(&uri);
     let filters = if beta {
         &BETA_CERTIFICATION_FILTERS
@@ -1848,7 +1836,7 @@ pub async fn list_access_review_items(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<AccessReviewItemOut>>), ApiError> {
     let id = CertificationId::from(path_params(path)?);
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let mut list = list_query(
         &params,
         &Collection {
@@ -1978,7 +1966,7 @@ pub async fn list_reviewers(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<IdentityReferenceOut>>), ApiError> {
     let id = CertificationId::from(path_params(path)?);
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let list = list_query(
         &params,
         &Collection {
@@ -1999,7 +1987,7 @@ pub async fn list_item_permissions(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<PermissionOut>>), ApiError> {
     let (certification, item) = path_params(path)?;
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let list: ListQuery = list_query(
         &params,
         &Collection {

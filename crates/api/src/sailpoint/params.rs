@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use attest_query::{parse_filter, FilterSpec, Paging, SortSpec};
 use attest_store::campaigns::{ListQuery, Page};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::Query;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 
 use crate::ApiError;
 
@@ -24,6 +26,24 @@ pub struct Collection {
 
 /// The `X-Total-Count` header name.
 pub static TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
+
+/// The query parameters as a map (the last value of a repeated parameter wins); a malformed
+/// query string is a 400 naming the problem.
+pub fn query_map(
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<HashMap<String, String>, ApiError> {
+    query
+        .map(|Query(map)| map)
+        .map_err(|rejection| ApiError::BadRequest {
+            message: "The query string is invalid.".to_owned(),
+            causes: vec![rejection.body_text()],
+        })
+}
+
+/// [`query_map`] of a request's URI.
+pub fn query_params(uri: &Uri) -> Result<HashMap<String, String>, ApiError> {
+    query_map(Query::try_from_uri(uri))
+}
 
 /// Parses the collection parameters of `params` for `collection`. Parameters other than the
 /// five collection ones are left for the handler.

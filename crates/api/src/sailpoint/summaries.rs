@@ -27,10 +27,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::Authenticated;
-use crate::sailpoint::certifications::{
-    path_params, query_params, AccessDetails, AccessSummaryOut, NO_SORTERS,
-};
-use crate::sailpoint::params::{list_query, page_headers, Collection};
+use crate::sailpoint::certifications::{path_params, AccessDetails, AccessSummaryOut, NO_SORTERS};
+use crate::sailpoint::params::{list_query, page_headers, query_map, Collection};
 use crate::{ApiError, AppState};
 
 /// The summary routes, relative to a `/certifications` segment.
@@ -235,7 +233,7 @@ pub async fn get_decision_summary(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<IdentityCertDecisionSummaryOut>, ApiError> {
     let id = CertificationId::from(path_params(path)?);
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let list = list_query(
         &params,
         &Collection {
@@ -282,7 +280,7 @@ pub async fn list_identity_summaries(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<(HeaderMap, Json<Vec<CertificationIdentitySummaryOut>>), ApiError> {
     let id = CertificationId::from(path_params(path)?);
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let list = list_query(
         &params,
         &Collection {
@@ -343,7 +341,7 @@ pub async fn list_access_summaries(
             })
         }
     };
-    let params = query_params(query)?;
+    let params = query_map(query)?;
     let list = list_query(
         &params,
         &Collection {

@@ -19,8 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::campaigns::query_params;
-use super::params::{list_query, page_headers, Collection};
+use super::params::{list_query, page_headers, query_params, Collection};
 use super::{mirror_enum, timestamp, ErrorMessageOut};
 use crate::auth::Authenticated;
 use crate::{ApiError, AppState};
