@@ -62,7 +62,8 @@ pub(crate) async fn delete_generated(
     campaign: &str,
 ) -> StoreResult<()> {
     for sql in [
-        "DELETE FROM review_items WHERE campaign_id = ?1",
+        "DELETE FROM review_items WHERE certification_id IN \
+         (SELECT id FROM certifications WHERE campaign_id = ?1)",
         "DELETE FROM identity_summaries WHERE certification_id IN \
          (SELECT id FROM certifications WHERE campaign_id = ?1)",
         "DELETE FROM certifications WHERE campaign_id = ?1",
@@ -466,7 +467,10 @@ pub(crate) async fn insert_items(store: &SqliteStore, items: &[ReviewItem]) -> S
     } else {
         (ITEM_COLUMNS, super::rows::ITEM_COLUMN_COUNT)
     };
-    let head = format!("INSERT INTO review_items ({columns}) ");
+    // OR FAIL: a refused row fails the statement without undoing the statement's earlier rows,
+    // so SQLite keeps no statement journal (a copy of every page the statement touches, in a
+    // temporary file); the caller's transaction is rolled back on any failure anyway.
+    let head = format!("INSERT OR FAIL INTO review_items ({columns}) ");
     let reasons = items
         .iter()
         .map(|i| reasons_json(&i.recommendation_reasons))
