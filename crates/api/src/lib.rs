@@ -66,6 +66,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Per-client request rate limits.
     pub rate_limiter: Arc<rate_limit::RateLimiter>,
+    /// The rendered warehouse catalogue that access review items show, shared by requests
+    /// until the next import.
+    pub access_catalog: Arc<sailpoint::catalog::AccessCatalog>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -214,6 +214,15 @@ impl PostgresStore {
 
 #[async_trait]
 impl WarehouseStore for PostgresStore {
+    async fn warehouse_version(&self) -> StoreResult<u64> {
+        // Every committed import adds one row, and none is ever deleted.
+        let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_runs")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(u64::try_from(imports).unwrap_or(0))
+    }
+
     async fn warehouse_counts(&self) -> StoreResult<WarehouseCounts> {
         let row = sqlx::query(
             "SELECT (SELECT count(*) FROM identities) AS identities,

@@ -251,6 +251,22 @@ async fn one_of_racing_transitions_wins_and_audit_is_append_only() {
         return;
     };
     let (cert, items) = active_certification(&*a, "cas", 10, 2).await;
+    // The reviewer revokes one item while the campaign is still ACTIVE (decisions are refused
+    // once it is not).
+    a.decide(
+        &cert,
+        &[ItemDecision {
+            item_id: items[0],
+            decision: Decision::Revoke,
+            comments: None,
+            proposed_end_date: None,
+        }],
+        &Actor::system(),
+        t(6),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     // Two nodes move the same campaign at once: exactly one compare-and-set succeeds.
     let move_it = |node: Arc<PostgresStore>| async move {
         node.transition_campaign(
@@ -269,21 +285,26 @@ async fn one_of_racing_transitions_wins_and_audit_is_append_only() {
     assert!(x ^ y, "exactly one transition wins");
 
     // Completion on both nodes at once: one completes, the other finds nothing to do, and
-    // every revocation (one by the reviewer, nine automatic) is ordered once.
-    a.decide(
-        &cert,
-        &[ItemDecision {
-            item_id: items[0],
-            decision: Decision::Revoke,
-            comments: None,
-            proposed_end_date: None,
-        }],
-        &Actor::system(),
-        t(6),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    // every revocation (one by the reviewer, nine automatic) is ordered once. A decision now
+    // is refused: the campaign is COMPLETING.
+    let late = a
+        .decide(
+            &cert,
+            &[ItemDecision {
+                item_id: items[1],
+                decision: Decision::Approve,
+                comments: None,
+                proposed_end_date: None,
+            }],
+            &Actor::system(),
+            t(6),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        late.unwrap_err(),
+        CertificationRefusal::CampaignNotActive(CampaignStatus::Completing)
+    );
     let complete = |node: Arc<PostgresStore>| async move {
         node.complete_campaign(
             &"cas".into(),

@@ -200,6 +200,15 @@ fn count(row: &SqliteRow, column: &str) -> StoreResult<u64> {
 
 #[async_trait]
 impl WarehouseStore for SqliteStore {
+    async fn warehouse_version(&self) -> StoreResult<u64> {
+        // Every committed import adds one row, and none is ever deleted.
+        let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_runs")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db_err)?;
+        Ok(u64::try_from(imports).unwrap_or(0))
+    }
+
     async fn warehouse_counts(&self) -> StoreResult<WarehouseCounts> {
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM identities) AS identities,

@@ -163,6 +163,10 @@ pub enum CertificationRefusal {
     /// The certification is not ACTIVE (staged, or signed and read-only).
     #[error("certification is {0}")]
     NotActive(CertificationPhase),
+    /// The certification's campaign is not ACTIVE (checked inside the write's transaction, so
+    /// a decision never lands after another node started completing the campaign).
+    #[error("campaign is {0}")]
+    CampaignNotActive(CampaignStatus),
     /// An item id is not in this certification.
     #[error("item {0} is not in this certification")]
     UnknownItem(String),

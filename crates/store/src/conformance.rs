@@ -47,6 +47,7 @@ macro_rules! conformance_tests {
             allocated_ids_never_repeat,
             deleting_campaigns_keeps_the_audit_trail,
             batch_reads_match_single_reads,
+            warehouse_version_moves_with_each_import,
         );
     };
     (@each $factory:path; $($story:ident),+ $(,)?) => {
@@ -2502,4 +2503,27 @@ pub async fn batch_reads_match_single_reads(store: Arc<dyn Store>) {
             store.account(&"svc".into()).await.unwrap().unwrap(),
         ]
     );
+}
+
+/// The warehouse version changes when an import commits, and not when one is rolled back or
+/// when campaigns are written.
+pub async fn warehouse_version_moves_with_each_import(store: Arc<dyn Store>) {
+    let empty = store.warehouse_version().await.unwrap();
+    load_small_org(&store).await;
+    let first = store.warehouse_version().await.unwrap();
+    assert_ne!(first, empty);
+    let mut tx = store.begin_import(t(5)).await.unwrap();
+    tx.upsert_identities(&[identity("dave", Some("ceo"))])
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(store.warehouse_version().await.unwrap(), first);
+    let mut tx = store.begin_import(t(6)).await.unwrap();
+    tx.upsert_identities(&[identity("dave", Some("ceo"))])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let second = store.warehouse_version().await.unwrap();
+    assert_ne!(second, first);
+    assert_eq!(store.warehouse_version().await.unwrap(), second);
 }

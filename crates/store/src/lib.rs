@@ -92,6 +92,9 @@ pub trait SystemStore: Send + Sync + 'static {
 pub trait WarehouseStore: Send + Sync + 'static {
     /// How many records of each kind the warehouse holds.
     async fn warehouse_counts(&self) -> StoreResult<WarehouseCounts>;
+    /// A number that changes whenever an import commits (and only then: nothing else writes
+    /// the warehouse), so that what was read from the warehouse can be kept until it does.
+    async fn warehouse_version(&self) -> StoreResult<u64>;
     /// One identity with its attributes.
     async fn identity(&self, id: &IdentityId) -> StoreResult<Option<Identity>>;
     /// One source.

@@ -14,6 +14,7 @@
 //! ([`AccessDetails`]).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use attest_domain::campaign::Decision;
 use attest_domain::certification::{
@@ -22,7 +23,7 @@ use attest_domain::certification::{
 };
 use attest_domain::{
     AccessProfile, AccessProfileId, Account, AccountId, Authority, Entitlement, EntitlementId,
-    GovernanceGroupId, Identity, IdentityId, Permission, Role, RoleId, SourceId,
+    GovernanceGroupId, Identity, IdentityId, Permission, Role, RoleId,
 };
 use attest_query::{FieldSpec, FieldType, Filter, FilterSpec, Op, SortSpec, Value};
 use attest_store::campaigns::{ItemDecision, ListQuery, ReassignTarget};
@@ -43,11 +44,13 @@ use crate::auth::Authenticated;
 use crate::sailpoint::campaigns::{
     CampaignTypeWire, CommentRequirementWire, CorrelatedStatusWire, ReviewerTypeWire,
 };
+use crate::sailpoint::catalog::{AccessCatalog, Records};
 use crate::sailpoint::params::{list_query, page_headers, query_map, Collection};
 use crate::sailpoint::summaries::CertificationIdentitySummaryOut;
 use crate::sailpoint::tasks::{CertificationTaskOut, IdentityCertificationTaskOut};
 use crate::sailpoint::{mirror_enum, parse_body};
 use crate::{ApiError, AppState};
+use attest_engine::campaigns::Campaigns;
 
 /// The certification routes, relative to a `/certifications` segment (the list is `/`).
 pub fn routes() -> Router<AppState> {
@@ -626,10 +629,11 @@ pub struct AccessSummaryOut {
     pub entitlement: Option<ReviewableEntitlementOut>,
     /// For access profiles.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub access_profile: Option<ReviewableAccessProfileOut>,
+    #[schema(nullable = false, value_type = Option<ReviewableAccessProfileOut>)]
+    pub access_profile: Option<Arc<ReviewableAccessProfileOut>>,
     /// For roles.
-    pub role: Option<ReviewableRoleOut>,
+    #[schema(value_type = Option<ReviewableRoleOut>)]
+    pub role: Option<Arc<ReviewableRoleOut>>,
 }
 
 /// SailPoint's `AccessReviewItem`.
@@ -1088,26 +1092,30 @@ fn reassign_reference(
 /// so a page costs one lookup per distinct campaign.
 pub struct CertificationRenderer<'a> {
     store: &'a dyn Store,
-    campaigns: HashMap<CampaignId, Option<Campaign>>,
+    engine: &'a Campaigns,
+    campaigns: HashMap<CampaignId, Option<Arc<Campaign>>>,
     groups: HashMap<GovernanceGroupId, Option<String>>,
 }
 
 impl<'a> CertificationRenderer<'a> {
-    /// A renderer reading from `store`.
-    pub fn new(store: &'a dyn Store) -> Self {
+    /// A renderer reading from `state`'s store and engine.
+    pub fn new(state: &'a AppState) -> Self {
         CertificationRenderer {
-            store,
+            store: state.store.as_ref(),
+            engine: &state.campaigns,
             campaigns: HashMap::new(),
             groups: HashMap::new(),
         }
     }
 
+    /// The campaign's settled definition (all a certification shows of its campaign), from
+    /// the engine's memory once the campaign is ACTIVE.
     async fn campaign(&mut self, id: &CampaignId) -> Result<Option<&Campaign>, ApiError> {
         if !self.campaigns.contains_key(id) {
-            let campaign = self.store.campaign(id).await?;
+            let campaign = self.engine.settled_campaign(id).await?;
             self.campaigns.insert(id.clone(), campaign);
         }
-        Ok(self.campaigns.get(id).and_then(Option::as_ref))
+        Ok(self.campaigns.get(id).and_then(Option::as_deref))
     }
 
     async fn reviewer(&mut self, certification: &Certification) -> Result<ReviewerOut, ApiError> {
@@ -1252,7 +1260,7 @@ async fn render_certification(
     state: &AppState,
     certification: &Certification,
 ) -> Result<IdentityCertificationOut, ApiError> {
-    CertificationRenderer::new(state.store.as_ref())
+    CertificationRenderer::new(state)
         .render(certification)
         .await
 }
@@ -1262,15 +1270,17 @@ async fn render_certification(
 ///
 /// [`AccessDetails::load`] reads what a whole page of items needs (its roles, then their
 /// access profiles, then every entitlement, account, source and owner involved: a fixed
-/// number of store calls whatever the page size); [`AccessDetails::access_summary`] then
-/// renders from what is loaded, loading on its own only what is missing.
+/// number of store calls whatever the page size, none at all for what the shared
+/// [`AccessCatalog`] already holds at the current warehouse version);
+/// [`AccessDetails::access_summary`] then renders from what is loaded, loading on its own only
+/// what is missing.
 pub struct AccessDetails<'a> {
     store: &'a dyn Store,
-    identities: HashMap<IdentityId, Option<IdentityReferenceOut>>,
-    sources: HashMap<SourceId, Option<(String, Option<String>)>>,
-    entitlements: HashMap<String, Option<ReviewableEntitlementOut>>,
-    access_profiles: HashMap<String, Option<ReviewableAccessProfileOut>>,
-    roles: HashMap<String, Option<ReviewableRoleOut>>,
+    catalog: &'a AccessCatalog,
+    /// The warehouse version this request reads at, once it has asked.
+    version: Option<u64>,
+    /// What this request uses of the catalogue (taken from the shared one or read).
+    records: Records,
     accounts: HashMap<AccountId, Option<ReviewableEntitlementAccountOut>>,
 }
 
@@ -1296,48 +1306,102 @@ impl<T: Clone + Eq + std::hash::Hash> Wanted<T> {
     }
 }
 
+/// Takes `id` from the shared map into the request's, if the shared one has it; says whether
+/// the request's map has it now.
+fn take_shared<K, V>(
+    local: &mut HashMap<K, Option<V>>,
+    shared: &HashMap<K, Option<V>>,
+    id: &K,
+) -> bool
+where
+    K: Clone + Eq + std::hash::Hash,
+    V: Clone,
+{
+    if local.contains_key(id) {
+        return true;
+    }
+    match shared.get(id) {
+        Some(found) => {
+            local.insert(id.clone(), found.clone());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Copies what `ids` name from the request's map into the shared one.
+fn share<K, V>(shared: &mut HashMap<K, Option<V>>, local: &HashMap<K, Option<V>>, ids: &[K])
+where
+    K: Clone + Eq + std::hash::Hash,
+    V: Clone,
+{
+    for id in ids {
+        if let Some(found) = local.get(id) {
+            shared.insert(id.clone(), found.clone());
+        }
+    }
+}
+
 impl<'a> AccessDetails<'a> {
-    /// A reader over `store`.
-    pub fn new(store: &'a dyn Store) -> Self {
+    /// A reader over `state`'s store and shared catalogue.
+    pub fn new(state: &'a AppState) -> Self {
         AccessDetails {
-            store,
-            identities: HashMap::new(),
-            sources: HashMap::new(),
-            entitlements: HashMap::new(),
-            access_profiles: HashMap::new(),
-            roles: HashMap::new(),
+            store: state.store.as_ref(),
+            catalog: &state.access_catalog,
+            version: None,
+            records: Records::default(),
             accounts: HashMap::new(),
         }
     }
 
     /// Reads every warehouse record that rendering `items` needs and is not loaded yet: one
     /// store call per kind of record (roles, access profiles, entitlements and which of them
-    /// have permissions, accounts when `with_account`, sources, owners), not one per item.
+    /// have permissions, accounts when `with_account`, sources, owners), not one per item, and
+    /// none for records the shared catalogue holds.
     pub async fn load(&mut self, items: &[ReviewItem], with_account: bool) -> Result<(), ApiError> {
+        let version = match self.version {
+            Some(version) => version,
+            None => {
+                let version = self.store.warehouse_version().await?;
+                self.catalog.sync(version);
+                self.version = Some(version);
+                version
+            }
+        };
         let mut role_ids = Wanted::new();
         let mut profile_ids = Wanted::new();
         let mut entitlement_ids = Wanted::new();
         let mut account_ids = Wanted::new();
-        for item in items {
-            match item.access_type {
-                ItemAccessType::Entitlement => {
-                    let loaded = self.entitlements.contains_key(&item.access_id);
-                    entitlement_ids.add(&EntitlementId::from(item.access_id.as_str()), loaded);
-                    if with_account {
-                        if let Some(account) = &item.account_id {
-                            account_ids.add(account, self.accounts.contains_key(account));
-                        }
+        let records = &mut self.records;
+        self.catalog.read(version, |shared| {
+            for item in items {
+                let id = &item.access_id;
+                match item.access_type {
+                    ItemAccessType::Entitlement => {
+                        let loaded =
+                            take_shared(&mut records.entitlements, &shared.entitlements, id);
+                        entitlement_ids.add(&EntitlementId::from(id.as_str()), loaded);
                     }
+                    ItemAccessType::AccessProfile => {
+                        let loaded =
+                            take_shared(&mut records.access_profiles, &shared.access_profiles, id);
+                        profile_ids.add(&AccessProfileId::from(id.as_str()), loaded);
+                    }
+                    ItemAccessType::Role => {
+                        let loaded = take_shared(&mut records.roles, &shared.roles, id);
+                        role_ids.add(&RoleId::from(id.as_str()), loaded);
+                    }
+                    ItemAccessType::Account => {}
                 }
-                ItemAccessType::AccessProfile => {
-                    let loaded = self.access_profiles.contains_key(&item.access_id);
-                    profile_ids.add(&AccessProfileId::from(item.access_id.as_str()), loaded);
+            }
+        });
+        if with_account {
+            for item in items {
+                if let (ItemAccessType::Entitlement, Some(account)) =
+                    (item.access_type, &item.account_id)
+                {
+                    account_ids.add(account, self.accounts.contains_key(account));
                 }
-                ItemAccessType::Role => {
-                    let loaded = self.roles.contains_key(&item.access_id);
-                    role_ids.add(&RoleId::from(item.access_id.as_str()), loaded);
-                }
-                ItemAccessType::Account => {}
             }
         }
 
@@ -1347,27 +1411,39 @@ impl<'a> AccessDetails<'a> {
         } else {
             self.store.roles(&role_ids.ids).await?
         };
-        for role in &roles {
-            for profile in &role.access_profile_ids {
-                let loaded = self.access_profiles.contains_key(profile.as_str());
-                profile_ids.add(profile, loaded);
+        let profiles = {
+            for role in &roles {
+                for profile in &role.access_profile_ids {
+                    let loaded = self.records.access_profiles.contains_key(profile.as_str());
+                    profile_ids.add(profile, loaded);
+                }
             }
-            for entitlement in &role.entitlement_ids {
-                let loaded = self.entitlements.contains_key(entitlement.as_str());
-                entitlement_ids.add(entitlement, loaded);
+            let records = &mut self.records;
+            self.catalog.read(version, |shared| {
+                profile_ids.ids.retain(|id| {
+                    !take_shared(&mut records.access_profiles, &shared.access_profiles, &id.0)
+                });
+            });
+            if profile_ids.ids.is_empty() {
+                Vec::new()
+            } else {
+                self.store.access_profiles(&profile_ids.ids).await?
             }
-        }
-        let profiles = if profile_ids.ids.is_empty() {
-            Vec::new()
-        } else {
-            self.store.access_profiles(&profile_ids.ids).await?
         };
-        for profile in &profiles {
-            for entitlement in &profile.entitlement_ids {
-                let loaded = self.entitlements.contains_key(entitlement.as_str());
-                entitlement_ids.add(entitlement, loaded);
-            }
+        let members = roles
+            .iter()
+            .flat_map(|r| &r.entitlement_ids)
+            .chain(profiles.iter().flat_map(|p| &p.entitlement_ids));
+        for entitlement in members {
+            let loaded = self.records.entitlements.contains_key(entitlement.as_str());
+            entitlement_ids.add(entitlement, loaded);
         }
+        let records = &mut self.records;
+        self.catalog.read(version, |shared| {
+            entitlement_ids
+                .ids
+                .retain(|id| !take_shared(&mut records.entitlements, &shared.entitlements, &id.0));
+        });
         let (entitlements, with_permissions) = if entitlement_ids.ids.is_empty() {
             (Vec::new(), HashSet::new())
         } else {
@@ -1389,10 +1465,6 @@ impl<'a> AccessDetails<'a> {
         // Then what those records refer to: sources and owners.
         let mut source_ids = Wanted::new();
         let mut owner_ids = Wanted::new();
-        for entitlement in &entitlements {
-            let loaded = self.sources.contains_key(&entitlement.source_id);
-            source_ids.add(&entitlement.source_id, loaded);
-        }
         let owners = entitlements
             .iter()
             .filter_map(|e| e.owner_id.as_ref())
@@ -1404,53 +1476,67 @@ impl<'a> AccessDetails<'a> {
                     .filter(|a| a.machine)
                     .filter_map(|a| a.owner_id.as_ref()),
             );
-        for owner in owners {
-            owner_ids.add(owner, self.identities.contains_key(owner));
-        }
+        let records = &mut self.records;
+        self.catalog.read(version, |shared| {
+            for entitlement in &entitlements {
+                let id = &entitlement.source_id;
+                let loaded = take_shared(&mut records.sources, &shared.sources, id);
+                source_ids.add(id, loaded);
+            }
+            for owner in owners {
+                let loaded = take_shared(&mut records.identities, &shared.identities, owner);
+                owner_ids.add(owner, loaded);
+            }
+        });
         if !source_ids.ids.is_empty() {
             for id in &source_ids.ids {
-                self.sources.insert(id.clone(), None);
+                self.records.sources.insert(id.clone(), None);
             }
             for source in self.store.sources(&source_ids.ids).await? {
-                self.sources
+                self.records
+                    .sources
                     .insert(source.id, Some((source.name, source.source_type)));
             }
         }
         if !owner_ids.ids.is_empty() {
             for id in &owner_ids.ids {
-                self.identities.insert(id.clone(), None);
+                self.records.identities.insert(id.clone(), None);
             }
             for identity in self.store.identities(&owner_ids.ids).await? {
                 let reference = IdentityReferenceOut::of(&identity);
-                self.identities.insert(identity.id, Some(reference));
+                self.records.identities.insert(identity.id, Some(reference));
             }
         }
 
         // Render, members before their containers. Ids asked for and not found are
         // remembered as missing.
-        for id in entitlement_ids.ids {
-            self.entitlements.insert(id.0, None);
+        for id in &entitlement_ids.ids {
+            self.records.entitlements.insert(id.0.clone(), None);
         }
         for entitlement in entitlements {
             let has_permissions = with_permissions.contains(&entitlement.id);
             let rendered = self.render_entitlement(entitlement, has_permissions);
-            self.entitlements
-                .insert(rendered.id.clone(), Some(rendered));
+            self.records
+                .entitlements
+                .insert(rendered.id.clone(), Some(Arc::new(rendered)));
         }
-        for id in profile_ids.ids {
-            self.access_profiles.insert(id.0, None);
+        for id in &profile_ids.ids {
+            self.records.access_profiles.insert(id.0.clone(), None);
         }
         for profile in profiles {
             let rendered = self.render_access_profile(profile);
-            self.access_profiles
-                .insert(rendered.id.clone(), Some(rendered));
+            self.records
+                .access_profiles
+                .insert(rendered.id.clone(), Some(Arc::new(rendered)));
         }
-        for id in role_ids.ids {
-            self.roles.insert(id.0, None);
+        for id in &role_ids.ids {
+            self.records.roles.insert(id.0.clone(), None);
         }
         for role in roles {
             let rendered = self.render_role(role);
-            self.roles.insert(rendered.id.clone(), Some(rendered));
+            self.records
+                .roles
+                .insert(rendered.id.clone(), Some(Arc::new(rendered)));
         }
         for id in account_ids.ids {
             self.accounts.insert(id, None);
@@ -1460,12 +1546,41 @@ impl<'a> AccessDetails<'a> {
             let rendered = self.render_account(account);
             self.accounts.insert(id, Some(rendered));
         }
+
+        // What was read here is shared with the requests that come after.
+        let records = &self.records;
+        let read_anything = !(role_ids.ids.is_empty()
+            && profile_ids.ids.is_empty()
+            && entitlement_ids.ids.is_empty()
+            && source_ids.ids.is_empty()
+            && owner_ids.ids.is_empty());
+        if read_anything {
+            self.catalog.write(version, |shared| {
+                let entitlements: Vec<String> =
+                    entitlement_ids.ids.into_iter().map(|i| i.0).collect();
+                share(
+                    &mut shared.entitlements,
+                    &records.entitlements,
+                    &entitlements,
+                );
+                let profiles: Vec<String> = profile_ids.ids.into_iter().map(|i| i.0).collect();
+                share(
+                    &mut shared.access_profiles,
+                    &records.access_profiles,
+                    &profiles,
+                );
+                let roles: Vec<String> = role_ids.ids.into_iter().map(|i| i.0).collect();
+                share(&mut shared.roles, &records.roles, &roles);
+                share(&mut shared.sources, &records.sources, &source_ids.ids);
+                share(&mut shared.identities, &records.identities, &owner_ids.ids);
+            });
+        }
         Ok(())
     }
 
     /// A loaded owner's reference.
     fn owner(&self, id: Option<&IdentityId>) -> Option<IdentityReferenceOut> {
-        id.and_then(|id| self.identities.get(id).cloned().flatten())
+        id.and_then(|id| self.records.identities.get(id).cloned().flatten())
     }
 
     /// An entitlement, without account; its source and owner are loaded.
@@ -1474,7 +1589,7 @@ impl<'a> AccessDetails<'a> {
         entitlement: Entitlement,
         has_permissions: bool,
     ) -> ReviewableEntitlementOut {
-        let (source_name, source_type) = match self.sources.get(&entitlement.source_id) {
+        let (source_name, source_type) = match self.records.sources.get(&entitlement.source_id) {
             Some(Some((name, kind))) => (Some(name.clone()), kind.clone()),
             _ => (None, None),
         };
@@ -1504,7 +1619,14 @@ impl<'a> AccessDetails<'a> {
     /// are left out).
     fn loaded_entitlements(&self, ids: &[EntitlementId]) -> Vec<ReviewableEntitlementOut> {
         ids.iter()
-            .filter_map(|id| self.entitlements.get(id.as_str()).cloned().flatten())
+            .filter_map(|id| {
+                self.records
+                    .entitlements
+                    .get(id.as_str())
+                    .cloned()
+                    .flatten()
+            })
+            .map(Arc::unwrap_or_clone)
             .collect()
     }
 
@@ -1530,7 +1652,11 @@ impl<'a> AccessDetails<'a> {
         let access_profiles = role
             .access_profile_ids
             .iter()
-            .filter_map(|id| self.access_profiles.get(id.as_str()).cloned().flatten())
+            .filter_map(|id| {
+                let profile = self.records.access_profiles.get(id.as_str());
+                profile.cloned().flatten()
+            })
+            .map(Arc::unwrap_or_clone)
             .collect();
         ReviewableRoleOut {
             owner: self.owner(role.owner_id.as_ref()),
@@ -1593,8 +1719,8 @@ impl<'a> AccessDetails<'a> {
         };
         match item.access_type {
             ItemAccessType::Entitlement => {
-                let mut entitlement = match self.entitlements.get(&item.access_id) {
-                    Some(Some(entitlement)) => entitlement.clone(),
+                let mut entitlement = match self.records.entitlements.get(&item.access_id) {
+                    Some(Some(entitlement)) => ReviewableEntitlementOut::clone(entitlement),
                     _ => entitlement_from_item(item),
                 };
                 if with_account {
@@ -1605,9 +1731,10 @@ impl<'a> AccessDetails<'a> {
                 summary.entitlement = Some(entitlement);
             }
             ItemAccessType::AccessProfile => {
-                summary.access_profile = Some(match self.access_profiles.get(&item.access_id) {
-                    Some(Some(profile)) => profile.clone(),
-                    _ => ReviewableAccessProfileOut {
+                let profile = self.records.access_profiles.get(&item.access_id);
+                summary.access_profile = Some(match profile {
+                    Some(Some(profile)) => Arc::clone(profile),
+                    _ => Arc::new(ReviewableAccessProfileOut {
                         id: item.access_id.clone(),
                         name: item.access_name.clone(),
                         description: None,
@@ -1618,13 +1745,13 @@ impl<'a> AccessDetails<'a> {
                         entitlements: Vec::new(),
                         created: None,
                         modified: None,
-                    },
+                    }),
                 });
             }
             ItemAccessType::Role => {
-                summary.role = Some(match self.roles.get(&item.access_id) {
-                    Some(Some(role)) => role.clone(),
-                    _ => ReviewableRoleOut {
+                summary.role = Some(match self.records.roles.get(&item.access_id) {
+                    Some(Some(role)) => Arc::clone(role),
+                    _ => Arc::new(ReviewableRoleOut {
                         id: item.access_id.clone(),
                         name: item.access_name.clone(),
                         description: None,
@@ -1634,7 +1761,7 @@ impl<'a> AccessDetails<'a> {
                         end_date: None,
                         access_profiles: Vec::new(),
                         entitlements: Vec::new(),
-                    },
+                    }),
                 });
             }
             ItemAccessType::Account => {}
@@ -1731,7 +1858,7 @@ pub async fn list_certifications(
         .campaigns
         .certifications(&caller, reviewer_only, &list)
         .await?;
-    let mut renderer = CertificationRenderer::new(state.store.as_ref());
+    let mut renderer = CertificationRenderer::new(&state);
     let mut out = Vec::with_capacity(page.items.len());
     for certification in &page.items {
         out.push(renderer.render(certification).await?);
@@ -1864,7 +1991,7 @@ pub async fn list_access_review_items(
         .campaigns
         .items(&caller, &id, access_ids.as_deref(), &list)
         .await?;
-    let mut details = AccessDetails::new(state.store.as_ref());
+    let mut details = AccessDetails::new(&state);
     details.load(&page.items, true).await?;
     let summaries = identity_summaries(state.store.as_ref(), &id, &page.items).await?;
     let mut out = Vec::with_capacity(page.items.len());

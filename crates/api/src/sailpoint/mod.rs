@@ -24,6 +24,7 @@
 //! type with a SailPoint 400 on failure.
 
 pub mod campaigns;
+pub mod catalog;
 pub mod certifications;
 pub mod errors;
 pub mod params;

@@ -353,7 +353,7 @@ pub async fn list_access_summaries(
         .campaigns
         .access_summaries(&caller, &CertificationId::from(id), access_type, &list)
         .await?;
-    let mut details = AccessDetails::new(state.store.as_ref());
+    let mut details = AccessDetails::new(&state);
     let mut out = Vec::with_capacity(page.items.len());
     for item in &page.items {
         out.push(details.access_summary(item, false).await?);

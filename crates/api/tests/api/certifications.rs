@@ -483,6 +483,81 @@ async fn certification_lists_filter_and_sort_as_declared() {
     .await;
 }
 
+/// Access details are kept between requests, but never past an import: a changed
+/// entitlement and source show on the next page, also inside the roles that contain them.
+#[tokio::test]
+async fn access_details_follow_each_import() {
+    each_store(|app| async move {
+        let (tokens, _) = active_campaign(&app).await;
+        let cert = my_certification(&app, &tokens.mgr1).await;
+        let description = |items: &[Value]| {
+            let read = items
+                .iter()
+                .find(|i| {
+                    i["identitySummary"]["identityId"] == "emp1"
+                        && i["accessSummary"]["access"]["id"] == "ent-read"
+                })
+                .unwrap();
+            let role = items
+                .iter()
+                .find(|i| i["accessSummary"]["access"]["type"] == "ROLE")
+                .unwrap();
+            let nested = &role["accessSummary"]["role"]["accessProfiles"][0]["entitlements"][0];
+            (
+                read["accessSummary"]["entitlement"]["description"].clone(),
+                read["accessSummary"]["entitlement"]["sourceName"].clone(),
+                nested["description"].clone(),
+            )
+        };
+        let before = items(&app, &tokens.mgr1, &cert, "").await;
+        assert_eq!(
+            description(&before),
+            (
+                json!("ent-read description"),
+                json!("Finance DB"),
+                json!("ent-read description")
+            )
+        );
+        // The same page again comes from what the first one read.
+        assert_eq!(items(&app, &tokens.mgr1, &cert, "").await, before);
+
+        let mut tx = app.store.begin_import(app.clock.now()).await.unwrap();
+        tx.upsert_sources(&[Source {
+            id: "src1".into(),
+            name: "Finance Ledger".into(),
+            description: None,
+            owner_id: Some("admin".into()),
+            source_type: Some("JDBC".into()),
+        }])
+        .await
+        .unwrap();
+        tx.upsert_entitlements(&[Entitlement {
+            id: "ent-read".into(),
+            source_id: "src1".into(),
+            name: "ent-read name".into(),
+            attribute: Some("memberOf".into()),
+            value: Some("CN=Read".into()),
+            description: Some("Reads the ledger".into()),
+            privileged: false,
+            owner_id: Some("admin".into()),
+        }])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let after = items(&app, &tokens.mgr1, &cert, "").await;
+        assert_eq!(
+            description(&after),
+            (
+                json!("Reads the ledger"),
+                json!("Finance Ledger"),
+                json!("Reads the ledger")
+            )
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn access_review_items_show_the_access_and_narrow() {
     each_store(|app| async move {

@@ -89,6 +89,7 @@ impl TestApp {
             campaigns: campaigns.clone(),
             clock: shared_clock,
             rate_limiter: Arc::new(limiter),
+            access_catalog: Default::default(),
         });
         Self {
             store,
@@ -385,6 +386,10 @@ impl WarehouseStore for FailingStore {
     async fn warehouse_counts(&self) -> StoreResult<WarehouseCounts> {
         self.check()?;
         self.inner.warehouse_counts().await
+    }
+    async fn warehouse_version(&self) -> StoreResult<u64> {
+        self.check()?;
+        self.inner.warehouse_version().await
     }
     async fn identity(&self, id: &IdentityId) -> StoreResult<Option<Identity>> {
         self.check()?;

@@ -78,6 +78,7 @@ pub async fn run(
         campaigns: campaigns.clone(),
         clock,
         rate_limiter: Arc::new(RateLimiter::new(serve.rate_limit)),
+        access_catalog: Default::default(),
     };
     let app = router(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

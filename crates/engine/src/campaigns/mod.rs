@@ -47,6 +47,7 @@ mod definition;
 mod generation;
 mod worker;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use attest_domain::campaign::{CampaignEvent, CampaignStatus, Decision};
@@ -128,6 +129,7 @@ pub struct Campaigns {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    settled: Arc<SettledCampaigns>,
 }
 
 impl std::fmt::Debug for Campaigns {
@@ -143,6 +145,7 @@ impl Campaigns {
             store,
             clock,
             wake: Arc::new(Notify::new()),
+            settled: Arc::new(SettledCampaigns::default()),
         }
     }
 
@@ -583,6 +586,10 @@ impl Campaigns {
     }
 
     /// Applies 1–250 decisions atomically (checked against the comment requirement).
+    ///
+    /// The campaign's comment requirement comes from [`Campaigns::settled_campaign`]; that the
+    /// campaign is still ACTIVE is checked again by the store inside the decision's own
+    /// transaction, so a decision never lands in a campaign that has moved on.
     pub async fn decide(
         &self,
         caller: &Caller,
@@ -590,7 +597,18 @@ impl Campaigns {
         decisions: Vec<ItemDecision>,
     ) -> EngineResult<Certification> {
         let certification = self.actable_certification(caller, id).await?;
-        let campaign = self.open_campaign_of(&certification).await?;
+        let campaign = self
+            .settled_campaign(&certification.campaign_id)
+            .await?
+            .ok_or_else(|| {
+                EngineError::NotFound(format!("campaign {} not found", certification.campaign_id))
+            })?;
+        if campaign.status != CampaignStatus::Active {
+            return Err(invalid(format!(
+                "certification {id} cannot be changed: its campaign is {}, not ACTIVE",
+                campaign.status
+            )));
+        }
         let now = self.clock.now();
         decisions::check_decisions(&campaign.definition, &decisions, now)?;
         let outcome = self
@@ -900,6 +918,28 @@ impl Campaigns {
 
     // ---- helpers ----
 
+    /// A campaign for what no longer changes once it is ACTIVE: its whole definition but the
+    /// `deadline` (name, description, scope, comment requirement, switches). Campaigns read
+    /// ACTIVE, COMPLETING or COMPLETED are kept in memory and answered from there, so their
+    /// `status`, counters and deadline may be stale: use it to render and to check decisions
+    /// against the comment requirement, never to decide what state a campaign is in.
+    pub async fn settled_campaign(&self, id: &CampaignId) -> EngineResult<Option<Arc<Campaign>>> {
+        if let Some(campaign) = self.settled.get(id) {
+            return Ok(Some(campaign));
+        }
+        let Some(campaign) = self.store.campaign(id).await? else {
+            return Ok(None);
+        };
+        let campaign = Arc::new(campaign);
+        if matches!(
+            campaign.status,
+            CampaignStatus::Active | CampaignStatus::Completing | CampaignStatus::Completed
+        ) {
+            self.settled.put(Arc::clone(&campaign));
+        }
+        Ok(Some(campaign))
+    }
+
     async fn load_campaign(&self, id: &CampaignId) -> EngineResult<Campaign> {
         self.store
             .campaign(id)
@@ -1083,6 +1123,9 @@ fn refusal(id: &CertificationId, refusal: CertificationRefusal) -> EngineError {
         CertificationRefusal::NotActive(phase) => invalid(format!(
             "certification {id} is {phase}: it can be changed only while ACTIVE"
         )),
+        CertificationRefusal::CampaignNotActive(status) => invalid(format!(
+            "certification {id} cannot be changed: its campaign is {status}, not ACTIVE"
+        )),
         CertificationRefusal::UnknownItem(item) => {
             let cause = format!("item {item} is not in certification {id}");
             EngineError::Invalid {
@@ -1116,4 +1159,34 @@ fn refusal(id: &CertificationId, refusal: CertificationRefusal) -> EngineError {
 /// The identity that must exist, or an `Invalid` cause naming it.
 async fn identity_exists(store: &dyn Store, id: &IdentityId) -> Result<bool, StoreError> {
     Ok(store.identity(id).await?.is_some())
+}
+
+/// Campaigns whose definitions have settled (see [`Campaigns::settled_campaign`]), by id. A
+/// campaign id is never reused, so an entry is never wrong about what it holds; the map is
+/// emptied when it reaches [`SettledCampaigns::CAPACITY`] so that memory stays bounded.
+#[derive(Default)]
+struct SettledCampaigns(std::sync::Mutex<HashMap<CampaignId, Arc<Campaign>>>);
+
+impl SettledCampaigns {
+    /// Most campaigns held at once.
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, id: &CampaignId) -> Option<Arc<Campaign>> {
+        let map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(id).cloned()
+    }
+
+    fn put(&self, campaign: Arc<Campaign>) {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(campaign.id.clone(), campaign);
+    }
 }

@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 
-use attest_domain::campaign::Decision;
+use attest_domain::campaign::{CampaignStatus, Decision};
 use attest_domain::certification::*;
 use attest_domain::*;
 use attest_store::campaigns::*;
@@ -275,16 +275,26 @@ async fn decide_group(
         .into_iter()
         .collect();
     let rows = sqlx::query(&format!(
-        "SELECT {CERTIFICATION_COLUMNS} FROM certifications WHERE id = ANY($1) \
-         ORDER BY id FOR UPDATE"
+        "SELECT {CERTIFICATION_COLUMNS}, (SELECT k.status FROM campaigns k \
+         WHERE k.id = certifications.campaign_id) AS campaign_status \
+         FROM certifications WHERE id = ANY($1) ORDER BY id FOR UPDATE"
     ))
     .bind(&cert_ids)
     .fetch_all(&mut *tx)
     .await
     .map_err(store_error)?;
     let mut certs: HashMap<String, Certification> = HashMap::with_capacity(rows.len());
+    let mut campaign_status: HashMap<String, Option<CampaignStatus>> = HashMap::new();
     for row in &rows {
         let cert = certification_from_row(row)?;
+        let status: Option<String> = get(row, "campaign_status")?;
+        let status = status
+            .map(|s| {
+                s.parse()
+                    .map_err(|e| corrupt(format!("campaign_status: {e}")))
+            })
+            .transpose()?;
+        campaign_status.insert(cert.id.0.clone(), status);
         certs.insert(cert.id.0.clone(), cert);
     }
     let item_ids: Vec<i64> = jobs
@@ -345,6 +355,17 @@ async fn decide_group(
         if cert.phase != CertificationPhase::Active {
             answers.push(Err(CertificationRefusal::NotActive(cert.phase)));
             continue;
+        }
+        match campaign_status.get(cert_id).copied().flatten() {
+            Some(CampaignStatus::Active) => {}
+            Some(status) => {
+                answers.push(Err(CertificationRefusal::CampaignNotActive(status)));
+                continue;
+            }
+            None => {
+                answers.push(Err(CertificationRefusal::NotFound));
+                continue;
+            }
         }
         if let Some(unknown) = job.decisions.iter().find(|d| {
             items

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use attest_domain::campaign::Decision;
+use attest_domain::campaign::{CampaignStatus, Decision};
 use attest_domain::certification::*;
 use attest_domain::*;
 use attest_store::campaigns::*;
@@ -295,7 +295,8 @@ async fn decide_group(
     // Read everything the calls touch: their certifications, items and identity summaries.
     let cert_ids: BTreeSet<&str> = jobs.iter().map(|j| j.certification.as_str()).collect();
     let rows = sqlx::query(&format!(
-        "SELECT {CERTIFICATION_COLUMNS} FROM certifications \
+        "SELECT {CERTIFICATION_COLUMNS}, (SELECT k.status FROM campaigns k \
+         WHERE k.id = certifications.campaign_id) AS campaign_status FROM certifications \
          WHERE id IN (SELECT value FROM json_each(?1))"
     ))
     .bind(encode_json!("certification ids", &cert_ids)?)
@@ -303,8 +304,14 @@ async fn decide_group(
     .await
     .map_err(db_err)?;
     let mut certs: HashMap<String, Certification> = HashMap::with_capacity(rows.len());
+    let mut campaign_status: HashMap<String, Option<CampaignStatus>> = HashMap::new();
     for row in &rows {
         let cert = certification_from_row(row)?;
+        let status: Option<String> = get(row, "campaign_status")?;
+        let status = status
+            .map(|s| decode_enum("campaign status", &s))
+            .transpose()?;
+        campaign_status.insert(cert.id.0.clone(), status);
         certs.insert(cert.id.0.clone(), cert);
     }
     let item_ids: BTreeSet<i64> = jobs
@@ -363,6 +370,17 @@ async fn decide_group(
         if cert.phase != CertificationPhase::Active {
             answers.push(Err(CertificationRefusal::NotActive(cert.phase)));
             continue;
+        }
+        match campaign_status.get(cert_id).copied().flatten() {
+            Some(CampaignStatus::Active) => {}
+            Some(status) => {
+                answers.push(Err(CertificationRefusal::CampaignNotActive(status)));
+                continue;
+            }
+            None => {
+                answers.push(Err(CertificationRefusal::NotFound));
+                continue;
+            }
         }
         if let Some(unknown) = job.decisions.iter().find(|d| {
             items
@@ -1128,8 +1146,8 @@ pub(crate) async fn reassign_certifications(
     Ok(updated.ok_or(CertificationRefusal::NotFound))
 }
 
-/// Writes one PENDING order per revoked item matching `condition` (over `ri`) that has none
-/// yet; returns how many.
+/// Writes one PENDING order per revoked item matching `condition` (over `ri`, with `key` as
+/// `?1`) that has none yet; returns how many.
 async fn write_orders(
     conn: &mut SqliteConnection,
     condition: &str,
@@ -1145,7 +1163,7 @@ async fn write_orders(
          ri.access_id, ri.access_name, ri.source_id, \
          COALESCE(ri.comments, CASE WHEN ri.decided_by IS NULL THEN ?3 END), 'REVOKE', \
          ri.decided_by, COALESCE(ri.proposed_end_date, ?2), 'PENDING', ?2 \
-         FROM review_items ri WHERE {condition} = ?1 AND ri.decision = 'REVOKE' \
+         FROM review_items ri WHERE {condition} AND ri.decision = 'REVOKE' \
          AND NOT EXISTS (SELECT 1 FROM provisioning_orders o WHERE o.item_id = ri.id) \
          ORDER BY ri.id"
     ))
@@ -1186,7 +1204,8 @@ pub(crate) async fn sign_off(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    let orders_created = write_orders(&mut tx, "ri.certification_id", cert_id, &at_text).await?;
+    let orders_created =
+        write_orders(&mut tx, "ri.certification_id = ?1", cert_id, &at_text).await?;
     let (completed, total): (i64, i64) = sqlx::query_as(
         "UPDATE campaigns SET certifications_completed = certifications_completed + 1, \
          modified = ?1 WHERE id = ?2 RETURNING certifications_completed, certifications_total",
@@ -1250,7 +1269,8 @@ pub(crate) async fn complete_campaign(
     }
     sqlx::query(
         "UPDATE review_items SET decision = ?1, decided_at = ?2, decided_by = NULL, \
-         proposed_end_date = NULL WHERE campaign_id = ?3 AND decision IS NULL",
+         proposed_end_date = NULL WHERE certification_id IN \
+         (SELECT id FROM certifications WHERE campaign_id = ?3) AND decision IS NULL",
     )
     .bind(action.as_str())
     .bind(&at_text)
@@ -1295,7 +1315,13 @@ pub(crate) async fn complete_campaign(
     .execute(&mut *tx)
     .await
     .map_err(db_err)?;
-    write_orders(&mut tx, "ri.campaign_id", id, &at_text).await?;
+    write_orders(
+        &mut tx,
+        "ri.certification_id IN (SELECT id FROM certifications WHERE campaign_id = ?1)",
+        id,
+        &at_text,
+    )
+    .await?;
     insert_audit(&mut tx, std::slice::from_ref(audit)).await?;
     tx.commit().await.map_err(db_err)?;
     Ok(true)
