@@ -37,8 +37,9 @@ use super::{audit_event, new_id, Campaigns};
 
 /// Candidates read (and items written) per round trip.
 pub const PAGE_SIZE: u32 = 10_000;
-/// Ids reserved per call to the store.
-const ID_BLOCK: i64 = 10_000;
+/// Ids reserved per call to the store: ten pages' worth, so that building a page seldom waits
+/// for the store's writer (on SQLite, the one connection that is writing the page before).
+const ID_BLOCK: i64 = 100_000;
 /// Identities read per round trip when evaluating a SEARCH query.
 const IDENTITY_PAGE: u32 = 2_000;
 /// How many examples of unreviewable items an error names.
@@ -64,9 +65,11 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
     // Time spent waiting for reads, building items and writing them (a debug log says).
     let started = Instant::now();
     let (mut waiting, mut building, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-    // Page N+1 is read (on a reader connection, in its own task) while page N's items are
-    // built and written.
+    // Three stages overlap: page N+1 is read (on a reader connection, in its own task) while
+    // page N's items are built, and page N-1's items are written (in a task of their own; one
+    // write at a time, in page order).
     let mut reading = Some(PageRead::start(&engine.store, &plan.scope, None));
+    let mut write: Option<PageWrite> = None;
     while let Some(read) = reading.take() {
         let t = Instant::now();
         let (page, reviewers) = read.finish().await?;
@@ -97,11 +100,19 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
         }
         building += t.elapsed();
         let t = Instant::now();
-        if !items.is_empty() {
-            store.insert_items(&items).await?;
+        if let Some(previous) = write.take() {
+            previous.finish().await?;
         }
         writing += t.elapsed();
+        if !items.is_empty() {
+            write = Some(PageWrite::start(&engine.store, items));
+        }
     }
+    let t = Instant::now();
+    if let Some(last) = write.take() {
+        last.finish().await?;
+    }
+    writing += t.elapsed();
     let result = generator.finish(&plan)?;
     let audit = audit_event(
         &Actor::system(),
@@ -178,6 +189,35 @@ impl PageRead {
 }
 
 impl Drop for PageRead {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// One page of items being written in a task of its own, so that writing overlaps with
+/// reading and building the next page. Dropping it cancels the write (its transaction rolls
+/// back).
+struct PageWrite(tokio::task::JoinHandle<Result<(), StoreError>>);
+
+impl PageWrite {
+    fn start(store: &Arc<dyn Store>, items: Vec<ReviewItem>) -> PageWrite {
+        let store = Arc::clone(store);
+        PageWrite(tokio::spawn(
+            async move { store.insert_items(&items).await },
+        ))
+    }
+
+    async fn finish(mut self) -> Result<(), Failure> {
+        match (&mut self.0).await {
+            Ok(written) => Ok(written?),
+            Err(e) => Err(Failure::Retry(StoreError::Database(format!(
+                "writing generated items failed: {e}"
+            )))),
+        }
+    }
+}
+
+impl Drop for PageWrite {
     fn drop(&mut self) {
         self.0.abort();
     }
