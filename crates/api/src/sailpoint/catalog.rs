@@ -13,10 +13,49 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use attest_domain::{IdentityId, SourceId};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use crate::sailpoint::certifications::{
     IdentityReferenceOut, ReviewableAccessProfileOut, ReviewableEntitlementOut, ReviewableRoleOut,
 };
+
+/// A rendered record with its JSON, serialised once when it is rendered: access profiles and
+/// roles (with every entitlement inside them) are most of an item page's bytes, and the same
+/// few appear on item after item and page after page. Serialises as that JSON.
+#[derive(Debug)]
+pub struct Rendered<T> {
+    value: T,
+    json: Box<RawValue>,
+}
+
+impl<T: Serialize> Rendered<T> {
+    /// `value` with its JSON.
+    pub fn new(value: T) -> Rendered<T> {
+        // Our wire types have string keys and no failing `Serialize`, so this cannot fail;
+        // should one ever, the value is written as `null` rather than losing the page.
+        let json =
+            serde_json::value::to_raw_value(&value).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        Rendered { value, json }
+    }
+
+    /// The record.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> Serialize for Rendered<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Rendered<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
 
 /// A source as access details show it: its name and type.
 pub(crate) type SourceOut = (String, Option<String>);
@@ -31,9 +70,9 @@ pub(crate) struct Records {
     /// Entitlements, without account.
     pub entitlements: HashMap<String, Option<Arc<ReviewableEntitlementOut>>>,
     /// Access profiles with their entitlements.
-    pub access_profiles: HashMap<String, Option<Arc<ReviewableAccessProfileOut>>>,
+    pub access_profiles: HashMap<String, Option<Arc<Rendered<ReviewableAccessProfileOut>>>>,
     /// Roles with their access profiles and entitlements.
-    pub roles: HashMap<String, Option<Arc<ReviewableRoleOut>>>,
+    pub roles: HashMap<String, Option<Arc<Rendered<ReviewableRoleOut>>>>,
 }
 
 impl Records {
@@ -113,6 +152,14 @@ mod tests {
         catalog.sync(2);
         assert_eq!(catalog.read(2, |r| r.sources.len()), Some(0));
         assert_eq!(catalog.read(1, |r| r.sources.len()), None);
+    }
+
+    #[test]
+    fn rendered_records_serialise_as_their_value() {
+        let value = serde_json::json!({"id": "r1", "names": ["a", "b\"c"]});
+        let rendered = Rendered::new(value.clone());
+        assert_eq!(serde_json::to_value(&rendered).unwrap(), value);
+        assert_eq!(rendered.value(), &value);
     }
 
     #[test]

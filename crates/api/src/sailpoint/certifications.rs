@@ -44,7 +44,7 @@ use crate::auth::Authenticated;
 use crate::sailpoint::campaigns::{
     CampaignTypeWire, CommentRequirementWire, CorrelatedStatusWire, ReviewerTypeWire,
 };
-use crate::sailpoint::catalog::{AccessCatalog, Records};
+use crate::sailpoint::catalog::{AccessCatalog, Records, Rendered};
 use crate::sailpoint::params::{list_query, page_headers, query_map, Collection};
 use crate::sailpoint::summaries::CertificationIdentitySummaryOut;
 use crate::sailpoint::tasks::{CertificationTaskOut, IdentityCertificationTaskOut};
@@ -630,10 +630,10 @@ pub struct AccessSummaryOut {
     /// For access profiles.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, value_type = Option<ReviewableAccessProfileOut>)]
-    pub access_profile: Option<Arc<ReviewableAccessProfileOut>>,
+    pub access_profile: Option<Arc<Rendered<ReviewableAccessProfileOut>>>,
     /// For roles.
     #[schema(value_type = Option<ReviewableRoleOut>)]
-    pub role: Option<Arc<ReviewableRoleOut>>,
+    pub role: Option<Arc<Rendered<ReviewableRoleOut>>>,
 }
 
 /// SailPoint's `AccessReviewItem`.
@@ -1527,7 +1527,7 @@ impl<'a> AccessDetails<'a> {
             let rendered = self.render_access_profile(profile);
             self.records
                 .access_profiles
-                .insert(rendered.id.clone(), Some(Arc::new(rendered)));
+                .insert(rendered.id.clone(), Some(Arc::new(Rendered::new(rendered))));
         }
         for id in &role_ids.ids {
             self.records.roles.insert(id.0.clone(), None);
@@ -1536,7 +1536,7 @@ impl<'a> AccessDetails<'a> {
             let rendered = self.render_role(role);
             self.records
                 .roles
-                .insert(rendered.id.clone(), Some(Arc::new(rendered)));
+                .insert(rendered.id.clone(), Some(Arc::new(Rendered::new(rendered))));
         }
         for id in account_ids.ids {
             self.accounts.insert(id, None);
@@ -1652,11 +1652,10 @@ impl<'a> AccessDetails<'a> {
         let access_profiles = role
             .access_profile_ids
             .iter()
-            .filter_map(|id| {
-                let profile = self.records.access_profiles.get(id.as_str());
-                profile.cloned().flatten()
+            .filter_map(|id| match self.records.access_profiles.get(id.as_str()) {
+                Some(Some(profile)) => Some(profile.value().clone()),
+                _ => None,
             })
-            .map(Arc::unwrap_or_clone)
             .collect();
         ReviewableRoleOut {
             owner: self.owner(role.owner_id.as_ref()),
@@ -1734,7 +1733,7 @@ impl<'a> AccessDetails<'a> {
                 let profile = self.records.access_profiles.get(&item.access_id);
                 summary.access_profile = Some(match profile {
                     Some(Some(profile)) => Arc::clone(profile),
-                    _ => Arc::new(ReviewableAccessProfileOut {
+                    _ => Arc::new(Rendered::new(ReviewableAccessProfileOut {
                         id: item.access_id.clone(),
                         name: item.access_name.clone(),
                         description: None,
@@ -1745,13 +1744,13 @@ impl<'a> AccessDetails<'a> {
                         entitlements: Vec::new(),
                         created: None,
                         modified: None,
-                    }),
+                    })),
                 });
             }
             ItemAccessType::Role => {
                 summary.role = Some(match self.records.roles.get(&item.access_id) {
                     Some(Some(role)) => Arc::clone(role),
-                    _ => Arc::new(ReviewableRoleOut {
+                    _ => Arc::new(Rendered::new(ReviewableRoleOut {
                         id: item.access_id.clone(),
                         name: item.access_name.clone(),
                         description: None,
@@ -1761,7 +1760,7 @@ impl<'a> AccessDetails<'a> {
                         end_date: None,
                         access_profiles: Vec::new(),
                         entitlements: Vec::new(),
-                    }),
+                    })),
                 });
             }
             ItemAccessType::Account => {}
