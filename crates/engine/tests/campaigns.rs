@@ -1452,6 +1452,17 @@ async fn asynchronous_and_administrator_reassignments_run_as_tasks() {
         // The administrator moves the CEO's whole certification to adm's manager... the CEO
         // herself is refused (she already reviews it); dave is fine.
         let ceo_cert = w.certification_of(&campaign.id, "ceo").await;
+        // The CEO decides once before the move (so the engine remembers she reviews it).
+        let ceo_items = w.items(&ceo_cert.id).await;
+        let ceo = reviewer("ceo");
+        w.engine
+            .decide(
+                &ceo,
+                &ceo_cert.id,
+                vec![decision(ceo_items[0].id, Decision::Approve, None)],
+            )
+            .await
+            .unwrap();
         let (_, causes) = invalid_causes(
             w.engine
                 .admin_reassign(
@@ -1503,6 +1514,31 @@ async fn asynchronous_and_administrator_reassignments_run_as_tasks() {
             daves.counts.items_total(),
             5,
             "{b}: merged into dave's certification"
+        );
+        // What the engine remembered does not outlive the move: the CEO's next decision
+        // finds nothing, and dave decides on what he now reviews.
+        assert!(matches!(
+            w.engine
+                .decide(
+                    &ceo,
+                    &ceo_cert.id,
+                    vec![decision(ceo_items[1].id, Decision::Revoke, None)],
+                )
+                .await,
+            Err(EngineError::NotFound(_))
+        ));
+        let moved = w
+            .engine
+            .decide(
+                &reviewer("dave"),
+                &daves.id,
+                vec![decision(ceo_items[1].id, Decision::Revoke, None)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            moved.counts.items_decided(),
+            daves.counts.items_decided() + 1
         );
     }
 }

@@ -1195,7 +1195,18 @@ impl CampaignStore for PostgresStore {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> StoreResult<Result<Certification, CertificationRefusal>> {
-        decide::decide(self, certification, decisions, actor, at).await
+        decide::decide(self, certification, None, decisions, actor, at).await
+    }
+
+    async fn decide_as_reviewer(
+        &self,
+        certification: &CertificationId,
+        reviewer: &IdentityId,
+        decisions: &[ItemDecision],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>> {
+        decide::decide(self, certification, Some(reviewer), decisions, actor, at).await
     }
 
     async fn reassign(

@@ -390,6 +390,19 @@ pub trait CampaignStore: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<Result<Certification, CertificationRefusal>>;
 
+    /// [`CampaignStore::decide`] for a caller deciding as the certification's own reviewer:
+    /// in the same transaction, a certification that `reviewer` no longer reviews is refused as
+    /// [`CertificationRefusal::NotFound`]. The engine may then check who reviews a
+    /// certification from what it remembers, and this keeps that check true when it writes.
+    async fn decide_as_reviewer(
+        &self,
+        certification: &CertificationId,
+        reviewer: &IdentityId,
+        decisions: &[ItemDecision],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>>;
+
     /// Moves items (or all items of holders) from an ACTIVE certification to the reviewer
     /// `to`'s certification in the same campaign, creating it when missing, keeping decisions,
     /// adjusting counters on both sides and recording the reassignment and its reason on the

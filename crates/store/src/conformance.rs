@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             deleting_campaigns_keeps_the_audit_trail,
             batch_reads_match_single_reads,
             warehouse_version_moves_with_each_import,
+            decisions_as_reviewer_check_the_reviewer,
         );
     };
     (@each $factory:path; $($story:ident),+ $(,)?) => {
@@ -2526,4 +2527,32 @@ pub async fn warehouse_version_moves_with_each_import(store: Arc<dyn Store>) {
     let second = store.warehouse_version().await.unwrap();
     assert_ne!(second, first);
     assert_eq!(store.warehouse_version().await.unwrap(), second);
+}
+
+/// A decision made as the certification's reviewer is refused as not found, and writes
+/// nothing, when someone else reviews it; made by its reviewer, it is applied as any other.
+pub async fn decisions_as_reviewer_check_the_reviewer(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "rev").await;
+    let alice = &certs["alice"];
+    assert_eq!(alice.reviewer, IdentityId::from("alice"));
+    let items = items_of(&store, &alice.id).await;
+    let decision = [ItemDecision {
+        item_id: items[0].id,
+        decision: Decision::Approve,
+        comments: Some("checked".into()),
+        proposed_end_date: None,
+    }];
+    let refused = store
+        .decide_as_reviewer(&alice.id, &"ceo".into(), &decision, &actor("ceo"), t(5))
+        .await
+        .unwrap();
+    assert_eq!(refused, Err(CertificationRefusal::NotFound));
+    let unchanged = store.certification(&alice.id).await.unwrap().unwrap();
+    assert_eq!(unchanged.counts.items_decided(), 0);
+    let applied = store
+        .decide_as_reviewer(&alice.id, &"alice".into(), &decision, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(applied.counts.items_decided(), 1);
 }

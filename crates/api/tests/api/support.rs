@@ -636,6 +636,18 @@ impl CampaignStore for FailingStore {
     ) -> StoreResult<Result<Certification, CertificationRefusal>> {
         self.inner.decide(certification, decisions, actor, at).await
     }
+    async fn decide_as_reviewer(
+        &self,
+        certification: &CertificationId,
+        reviewer: &IdentityId,
+        decisions: &[ItemDecision],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>> {
+        self.inner
+            .decide_as_reviewer(certification, reviewer, decisions, actor, at)
+            .await
+    }
     async fn reassign(
         &self,
         certification: &CertificationId,

@@ -130,6 +130,7 @@ pub struct Campaigns {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     settled: Arc<SettledCampaigns>,
+    reviewed: Arc<ReviewedCertifications>,
 }
 
 impl std::fmt::Debug for Campaigns {
@@ -146,6 +147,7 @@ impl Campaigns {
             clock,
             wake: Arc::new(Notify::new()),
             settled: Arc::new(SettledCampaigns::default()),
+            reviewed: Arc::new(ReviewedCertifications::default()),
         }
     }
 
@@ -590,32 +592,72 @@ impl Campaigns {
     /// The campaign's comment requirement comes from [`Campaigns::settled_campaign`]; that the
     /// campaign is still ACTIVE is checked again by the store inside the decision's own
     /// transaction, so a decision never lands in a campaign that has moved on.
+    ///
+    /// A reviewer's certification is read once: after that, the engine remembers that the
+    /// caller reviews it and in which campaign, and the store checks, in the decision's
+    /// transaction, that the caller still does (a certification moved to someone else is
+    /// refused there, forgotten here, and looked up again).
     pub async fn decide(
         &self,
         caller: &Caller,
         id: &CertificationId,
         decisions: Vec<ItemDecision>,
     ) -> EngineResult<Certification> {
+        if let Some(campaign) = self.reviewed.campaign_of(id, &caller.identity_id) {
+            let now = self.clock.now();
+            let campaign = self.decidable_campaign(id, &campaign).await?;
+            decisions::check_decisions(&campaign.definition, &decisions, now)?;
+            let outcome = self
+                .store
+                .decide_as_reviewer(id, &caller.identity_id, &decisions, &actor_of(caller), now)
+                .await?;
+            match outcome {
+                Err(CertificationRefusal::NotFound) => self.reviewed.forget(id),
+                outcome => return outcome.map_err(|r| refusal(id, r)),
+            }
+        }
         let certification = self.actable_certification(caller, id).await?;
         let campaign = self
-            .settled_campaign(&certification.campaign_id)
+            .decidable_campaign(id, &certification.campaign_id)
+            .await?;
+        let now = self.clock.now();
+        decisions::check_decisions(&campaign.definition, &decisions, now)?;
+        let actor = actor_of(caller);
+        let outcome = if certification.reviewer == caller.identity_id
+            && certification.reviewer_group.is_none()
+        {
+            self.reviewed.remember(
+                id.clone(),
+                caller.identity_id.clone(),
+                certification.campaign_id.clone(),
+            );
+            self.store
+                .decide_as_reviewer(id, &caller.identity_id, &decisions, &actor, now)
+                .await?
+        } else {
+            self.store.decide(id, &decisions, &actor, now).await?
+        };
+        outcome.map_err(|r| refusal(id, r))
+    }
+
+    /// The settled campaign `campaign` of certification `id`, which must be ACTIVE as far as
+    /// the engine knows (the store checks again when it writes).
+    async fn decidable_campaign(
+        &self,
+        id: &CertificationId,
+        campaign: &CampaignId,
+    ) -> EngineResult<Arc<Campaign>> {
+        let campaign = self
+            .settled_campaign(campaign)
             .await?
-            .ok_or_else(|| {
-                EngineError::NotFound(format!("campaign {} not found", certification.campaign_id))
-            })?;
+            .ok_or_else(|| EngineError::NotFound(format!("certification {id} not found")))?;
         if campaign.status != CampaignStatus::Active {
             return Err(invalid(format!(
                 "certification {id} cannot be changed: its campaign is {}, not ACTIVE",
                 campaign.status
             )));
         }
-        let now = self.clock.now();
-        decisions::check_decisions(&campaign.definition, &decisions, now)?;
-        let outcome = self
-            .store
-            .decide(id, &decisions, &actor_of(caller), now)
-            .await?;
-        outcome.map_err(|r| refusal(id, r))
+        Ok(campaign)
     }
 
     /// Reassigns up to 50 items or identities now.
@@ -1159,6 +1201,46 @@ fn refusal(id: &CertificationId, refusal: CertificationRefusal) -> EngineError {
 /// The identity that must exist, or an `Invalid` cause naming it.
 async fn identity_exists(store: &dyn Store, id: &IdentityId) -> Result<bool, StoreError> {
     Ok(store.identity(id).await?.is_some())
+}
+
+/// Certifications that an identity reviews directly (not through a governance group), with
+/// their campaign, as last read: what a reviewer's repeated decisions need to know without
+/// reading the certification again. Only ever a premise: the store re-checks the reviewer in
+/// the decision's transaction. Bounded like [`SettledCampaigns`].
+#[derive(Default)]
+struct ReviewedCertifications(std::sync::Mutex<HashMap<CertificationId, (IdentityId, CampaignId)>>);
+
+impl ReviewedCertifications {
+    /// Most certifications held at once.
+    const CAPACITY: usize = 65_536;
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<CertificationId, (IdentityId, CampaignId)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The campaign of `id`, if it is remembered as reviewed by `reviewer`.
+    fn campaign_of(&self, id: &CertificationId, reviewer: &IdentityId) -> Option<CampaignId> {
+        match self.lock().get(id) {
+            Some((who, campaign)) if who == reviewer => Some(campaign.clone()),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, id: CertificationId, reviewer: IdentityId, campaign: CampaignId) {
+        let mut map = self.lock();
+        if map.len() >= Self::CAPACITY {
+            map.clear();
+        }
+        map.insert(id, (reviewer, campaign));
+    }
+
+    fn forget(&self, id: &CertificationId) {
+        self.lock().remove(id);
+    }
 }
 
 /// Campaigns whose definitions have settled (see [`Campaigns::settled_campaign`]), by id. A

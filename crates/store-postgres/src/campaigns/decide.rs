@@ -52,6 +52,8 @@ type DecideResult = StoreResult<Result<Certification, CertificationRefusal>>;
 /// One decide call waiting for its group.
 struct DecideJob {
     certification: CertificationId,
+    /// The reviewer the certification must still have (`decide_as_reviewer`).
+    reviewer: Option<IdentityId>,
     decisions: Vec<ItemDecision>,
     actor: Actor,
     at: DateTime<Utc>,
@@ -88,6 +90,7 @@ fn lock_queues() -> MutexGuard<'static, HashMap<usize, DecideQueue>> {
 pub(super) async fn decide(
     store: &PostgresStore,
     certification: &CertificationId,
+    reviewer: Option<&IdentityId>,
     decisions: &[ItemDecision],
     actor: &Actor,
     at: DateTime<Utc>,
@@ -95,6 +98,7 @@ pub(super) async fn decide(
     let (reply, answer) = oneshot::channel();
     let job = DecideJob {
         certification: certification.clone(),
+        reviewer: reviewer.cloned(),
         decisions: decisions.to_vec(),
         actor: actor.clone(),
         at,
@@ -352,6 +356,10 @@ async fn decide_group(
             answers.push(Err(CertificationRefusal::NotFound));
             continue;
         };
+        if job.reviewer.as_ref().is_some_and(|r| *r != cert.reviewer) {
+            answers.push(Err(CertificationRefusal::NotFound));
+            continue;
+        }
         if cert.phase != CertificationPhase::Active {
             answers.push(Err(CertificationRefusal::NotActive(cert.phase)));
             continue;

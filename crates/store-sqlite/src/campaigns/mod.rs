@@ -872,7 +872,18 @@ impl CampaignStore for SqliteStore {
         actor: &Actor,
         at: DateTime<Utc>,
     ) -> StoreResult<Result<Certification, CertificationRefusal>> {
-        review::decide(self, certification, decisions, actor, at).await
+        review::decide(self, certification, None, decisions, actor, at).await
+    }
+
+    async fn decide_as_reviewer(
+        &self,
+        certification: &CertificationId,
+        reviewer: &IdentityId,
+        decisions: &[ItemDecision],
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Result<Certification, CertificationRefusal>> {
+        review::decide(self, certification, Some(reviewer), decisions, actor, at).await
     }
 
     async fn reassign(

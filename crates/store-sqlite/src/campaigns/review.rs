@@ -134,6 +134,8 @@ fn complete(total: i64, decided: i64) -> i64 {
 /// One decide call waiting for the writer.
 struct DecideJob {
     certification: CertificationId,
+    /// The reviewer the certification must still have (`decide_as_reviewer`).
+    reviewer: Option<IdentityId>,
     decisions: Vec<ItemDecision>,
     actor: Actor,
     at: DateTime<Utc>,
@@ -171,6 +173,7 @@ fn lock_queues() -> std::sync::MutexGuard<'static, HashMap<usize, DecideQueue>> 
 pub(crate) async fn decide(
     store: &SqliteStore,
     certification: &CertificationId,
+    reviewer: Option<&IdentityId>,
     decisions: &[ItemDecision],
     actor: &Actor,
     at: DateTime<Utc>,
@@ -178,6 +181,7 @@ pub(crate) async fn decide(
     let (reply, answer) = oneshot::channel();
     let job = DecideJob {
         certification: certification.clone(),
+        reviewer: reviewer.cloned(),
         decisions: decisions.to_vec(),
         actor: actor.clone(),
         at,
@@ -367,6 +371,10 @@ async fn decide_group(
             answers.push(Err(CertificationRefusal::NotFound));
             continue;
         };
+        if job.reviewer.as_ref().is_some_and(|r| *r != cert.reviewer) {
+            answers.push(Err(CertificationRefusal::NotFound));
+            continue;
+        }
         if cert.phase != CertificationPhase::Active {
             answers.push(Err(CertificationRefusal::NotActive(cert.phase)));
             continue;
