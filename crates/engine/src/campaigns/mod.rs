@@ -130,7 +130,7 @@ pub struct Campaigns {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     settled: Arc<SettledCampaigns>,
-    reviewed: Arc<ReviewedCertifications>,
+    known: Arc<KnownCertifications>,
 }
 
 impl std::fmt::Debug for Campaigns {
@@ -147,7 +147,7 @@ impl Campaigns {
             clock,
             wake: Arc::new(Notify::new()),
             settled: Arc::new(SettledCampaigns::default()),
-            reviewed: Arc::new(ReviewedCertifications::default()),
+            known: Arc::new(KnownCertifications::default()),
         }
     }
 
@@ -593,44 +593,57 @@ impl Campaigns {
     /// campaign is still ACTIVE is checked again by the store inside the decision's own
     /// transaction, so a decision never lands in a campaign that has moved on.
     ///
-    /// A reviewer's certification is read once: after that, the engine remembers that the
-    /// caller reviews it and in which campaign, and the store checks, in the decision's
-    /// transaction, that the caller still does (a certification moved to someone else is
-    /// refused there, forgotten here, and looked up again).
+    /// A certification is read once: after that, the engine remembers its campaign (which
+    /// never changes) and who reviews it directly. The store checks in the decision's
+    /// transaction that the certification is still there, ACTIVE, in an ACTIVE campaign, and,
+    /// for a caller deciding as its reviewer, still reviewed by them; one that is not is
+    /// forgotten here and looked up again.
     pub async fn decide(
         &self,
         caller: &Caller,
         id: &CertificationId,
         decisions: Vec<ItemDecision>,
     ) -> EngineResult<Certification> {
-        if let Some(campaign) = self.reviewed.campaign_of(id, &caller.identity_id) {
-            let now = self.clock.now();
-            let campaign = self.decidable_campaign(id, &campaign).await?;
-            decisions::check_decisions(&campaign.definition, &decisions, now)?;
-            let outcome = self
-                .store
-                .decide_as_reviewer(id, &caller.identity_id, &decisions, &actor_of(caller), now)
-                .await?;
-            match outcome {
-                Err(CertificationRefusal::NotFound) => self.reviewed.forget(id),
-                outcome => return outcome.map_err(|r| refusal(id, r)),
+        if let Some(known) = self.known.get(id) {
+            let as_reviewer = known.reviewer.as_ref() == Some(&caller.identity_id);
+            if as_reviewer || caller.has(Authority::CertAdmin) {
+                let now = self.clock.now();
+                let campaign = self.decidable_campaign(id, &known.campaign).await?;
+                decisions::check_decisions(&campaign.definition, &decisions, now)?;
+                let actor = actor_of(caller);
+                let outcome = if as_reviewer {
+                    let reviewer = &caller.identity_id;
+                    self.store
+                        .decide_as_reviewer(id, reviewer, &decisions, &actor, now)
+                        .await?
+                } else {
+                    self.store.decide(id, &decisions, &actor, now).await?
+                };
+                match outcome {
+                    Err(CertificationRefusal::NotFound) => self.known.forget(id),
+                    outcome => return outcome.map_err(|r| refusal(id, r)),
+                }
             }
         }
         let certification = self.actable_certification(caller, id).await?;
+        let direct_reviewer = certification
+            .reviewer_group
+            .is_none()
+            .then(|| certification.reviewer.clone());
+        self.known.remember(
+            id.clone(),
+            KnownCertification {
+                campaign: certification.campaign_id.clone(),
+                reviewer: direct_reviewer.clone(),
+            },
+        );
         let campaign = self
             .decidable_campaign(id, &certification.campaign_id)
             .await?;
         let now = self.clock.now();
         decisions::check_decisions(&campaign.definition, &decisions, now)?;
         let actor = actor_of(caller);
-        let outcome = if certification.reviewer == caller.identity_id
-            && certification.reviewer_group.is_none()
-        {
-            self.reviewed.remember(
-                id.clone(),
-                caller.identity_id.clone(),
-                certification.campaign_id.clone(),
-            );
+        let outcome = if direct_reviewer.as_ref() == Some(&caller.identity_id) {
             self.store
                 .decide_as_reviewer(id, &caller.identity_id, &decisions, &actor, now)
                 .await?
@@ -1203,39 +1216,40 @@ async fn identity_exists(store: &dyn Store, id: &IdentityId) -> Result<bool, Sto
     Ok(store.identity(id).await?.is_some())
 }
 
-/// Certifications that an identity reviews directly (not through a governance group), with
-/// their campaign, as last read: what a reviewer's repeated decisions need to know without
-/// reading the certification again. Only ever a premise: the store re-checks the reviewer in
-/// the decision's transaction. Bounded like [`SettledCampaigns`].
-#[derive(Default)]
-struct ReviewedCertifications(std::sync::Mutex<HashMap<CertificationId, (IdentityId, CampaignId)>>);
+/// What the engine remembers of a certification for decisions (see [`Campaigns::decide`]).
+#[derive(Clone)]
+struct KnownCertification {
+    /// Its campaign, which never changes.
+    campaign: CampaignId,
+    /// Who reviews it, when an identity does directly (not a governance group); only ever a
+    /// premise, which the store checks again when it writes.
+    reviewer: Option<IdentityId>,
+}
 
-impl ReviewedCertifications {
+/// Certifications read for decisions, by id; bounded like [`SettledCampaigns`].
+#[derive(Default)]
+struct KnownCertifications(std::sync::Mutex<HashMap<CertificationId, KnownCertification>>);
+
+impl KnownCertifications {
     /// Most certifications held at once.
     const CAPACITY: usize = 65_536;
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<CertificationId, (IdentityId, CampaignId)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CertificationId, KnownCertification>> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The campaign of `id`, if it is remembered as reviewed by `reviewer`.
-    fn campaign_of(&self, id: &CertificationId, reviewer: &IdentityId) -> Option<CampaignId> {
-        match self.lock().get(id) {
-            Some((who, campaign)) if who == reviewer => Some(campaign.clone()),
-            _ => None,
-        }
+    fn get(&self, id: &CertificationId) -> Option<KnownCertification> {
+        self.lock().get(id).cloned()
     }
 
-    fn remember(&self, id: CertificationId, reviewer: IdentityId, campaign: CampaignId) {
+    fn remember(&self, id: CertificationId, known: KnownCertification) {
         let mut map = self.lock();
         if map.len() >= Self::CAPACITY {
             map.clear();
         }
-        map.insert(id, (reviewer, campaign));
+        map.insert(id, known);
     }
 
     fn forget(&self, id: &CertificationId) {
