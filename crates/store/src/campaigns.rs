@@ -178,6 +178,29 @@ pub enum CertificationRefusal {
     Undecided(i64),
 }
 
+/// Why a decide call may not write to `certification` (`None`: it may), as each backend checks
+/// it inside the decision's transaction: the certification must still be reviewed by
+/// `reviewer` when the call was made as its reviewer (otherwise it is not found, as for anyone
+/// who does not review it), be ACTIVE, and belong to a campaign that is still there and
+/// ACTIVE (`campaign_status`, read in the same transaction).
+pub fn decide_refusal(
+    certification: &Certification,
+    reviewer: Option<&IdentityId>,
+    campaign_status: Option<CampaignStatus>,
+) -> Option<CertificationRefusal> {
+    if reviewer.is_some_and(|r| *r != certification.reviewer) {
+        return Some(CertificationRefusal::NotFound);
+    }
+    if certification.phase != CertificationPhase::Active {
+        return Some(CertificationRefusal::NotActive(certification.phase));
+    }
+    match campaign_status {
+        Some(CampaignStatus::Active) => None,
+        Some(status) => Some(CertificationRefusal::CampaignNotActive(status)),
+        None => Some(CertificationRefusal::NotFound),
+    }
+}
+
 /// What to move in a reassignment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReassignTarget {

@@ -2555,4 +2555,37 @@ pub async fn decisions_as_reviewer_check_the_reviewer(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(applied.counts.items_decided(), 1);
+
+    // Once the campaign is no longer ACTIVE, nothing is decided, whoever asks.
+    assert!(store
+        .transition_campaign(
+            &alice.campaign_id,
+            CampaignStatus::Active,
+            CampaignStatus::Completing,
+            t(6),
+            &[],
+            None,
+            &event("campaign.completing", alice.campaign_id.as_str(), t(6)),
+        )
+        .await
+        .unwrap());
+    let alice_actor = actor("alice");
+    let late = [
+        store
+            .decide(&alice.id, &decision, &alice_actor, t(6))
+            .await
+            .unwrap(),
+        store
+            .decide_as_reviewer(&alice.id, &alice.reviewer, &decision, &alice_actor, t(6))
+            .await
+            .unwrap(),
+    ];
+    for refused in late {
+        assert_eq!(
+            refused,
+            Err(CertificationRefusal::CampaignNotActive(
+                CampaignStatus::Completing
+            ))
+        );
+    }
 }

@@ -356,24 +356,10 @@ async fn decide_group(
             answers.push(Err(CertificationRefusal::NotFound));
             continue;
         };
-        if job.reviewer.as_ref().is_some_and(|r| *r != cert.reviewer) {
-            answers.push(Err(CertificationRefusal::NotFound));
+        let status = campaign_status.get(cert_id).copied().flatten();
+        if let Some(refusal) = decide_refusal(cert, job.reviewer.as_ref(), status) {
+            answers.push(Err(refusal));
             continue;
-        }
-        if cert.phase != CertificationPhase::Active {
-            answers.push(Err(CertificationRefusal::NotActive(cert.phase)));
-            continue;
-        }
-        match campaign_status.get(cert_id).copied().flatten() {
-            Some(CampaignStatus::Active) => {}
-            Some(status) => {
-                answers.push(Err(CertificationRefusal::CampaignNotActive(status)));
-                continue;
-            }
-            None => {
-                answers.push(Err(CertificationRefusal::NotFound));
-                continue;
-            }
         }
         if let Some(unknown) = job.decisions.iter().find(|d| {
             items
