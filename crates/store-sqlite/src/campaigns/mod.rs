@@ -39,7 +39,7 @@ use crate::SqliteStore;
 use list::{push_and_filter, push_order, push_page, Field, Fields, Kind};
 use rows::{
     campaign_from_row, certification_from_row, decode_json, encode_json, identity_summary_from_row,
-    item_from_row, CAMPAIGN_COLUMNS, CERTIFICATION_COLUMNS, ITEM_COLUMNS, SUMMARY_COLUMNS,
+    item_from_row, CAMPAIGN_COLUMNS, CERTIFICATION_COLUMNS, ITEM_JSON, SUMMARY_COLUMNS,
 };
 
 /// Fields of the campaign list.
@@ -756,7 +756,7 @@ impl CampaignStore for SqliteStore {
         fetch_page(
             self,
             ListSql {
-                columns: ITEM_COLUMNS,
+                columns: ITEM_JSON,
                 from_where: &|q| {
                     q.push("FROM review_items WHERE certification_id = ");
                     q.push_bind(cert.clone());
@@ -786,7 +786,7 @@ impl CampaignStore for SqliteStore {
         fetch_page(
             self,
             ListSql {
-                columns: ITEM_COLUMNS,
+                columns: ITEM_JSON,
                 from_where: &|q| {
                     // The representative of each access item is its first (lowest-id) item.
                     q.push(
@@ -814,7 +814,7 @@ impl CampaignStore for SqliteStore {
         item: ReviewItemId,
     ) -> StoreResult<Option<ReviewItem>> {
         let row = sqlx::query(&format!(
-            "SELECT {ITEM_COLUMNS} FROM review_items WHERE id = ?1 AND certification_id = ?2"
+            "SELECT {ITEM_JSON} FROM review_items WHERE id = ?1 AND certification_id = ?2"
         ))
         .bind(item.0)
         .bind(certification.as_str())
