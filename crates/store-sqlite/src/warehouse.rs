@@ -131,18 +131,58 @@ fn entitlement_from_row(row: &SqliteRow) -> StoreResult<Entitlement> {
     })
 }
 
+/// The select list that reads an account as one value (a row crosses from the connection's
+/// thread value by value, each value copied; item pages read dozens of accounts): a JSON array
+/// named `account` that [`account_from_row`] decodes. A macro, so that statements can be
+/// `concat!`ed at compile time.
+macro_rules! account_json {
+    () => {
+        "json_array(id, source_id, native_identity, name, identity_id, machine, owner_id, \
+         disabled, locked, last_used) AS account"
+    };
+}
+
+/// The columns of an account as `account_json!` sends them (booleans as 0 or 1).
+#[derive(serde::Deserialize)]
+struct AccountColumns(
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+    i64,
+    i64,
+    Option<String>,
+);
+
+/// An account read with `account_json!`.
 fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
+    let text: String = get(row, "account")?;
+    let AccountColumns(
+        id,
+        source_id,
+        native_identity,
+        name,
+        identity_id,
+        machine,
+        owner_id,
+        disabled,
+        locked,
+        last_used,
+    ) = serde_json::from_str(&text).map_err(|e| corrupt("account row", e))?;
     Ok(Account {
-        id: AccountId(get(row, "id")?),
-        source_id: SourceId(get(row, "source_id")?),
-        native_identity: get(row, "native_identity")?,
-        name: get(row, "name")?,
-        identity_id: get::<Option<String>>(row, "identity_id")?.map(IdentityId),
-        machine: get(row, "machine")?,
-        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
-        disabled: get(row, "disabled")?,
-        locked: get(row, "locked")?,
-        last_used: decode_opt_time(get(row, "last_used")?)?,
+        id: AccountId(id),
+        source_id: SourceId(source_id),
+        native_identity,
+        name,
+        identity_id: identity_id.map(IdentityId),
+        machine: machine != 0,
+        owner_id: owner_id.map(IdentityId),
+        disabled: disabled != 0,
+        locked: locked != 0,
+        last_used: decode_opt_time(last_used)?,
     })
 }
 
@@ -352,9 +392,7 @@ impl WarehouseStore for SqliteStore {
     async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>> {
         let Some(row) = row_by_id(
             &self.reader,
-            "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
-                    disabled, locked, last_used
-             FROM accounts WHERE id = ?1",
+            concat!("SELECT ", account_json!(), " FROM accounts WHERE id = ?1"),
             id.as_str(),
         )
         .await?
@@ -550,11 +588,14 @@ impl WarehouseStore for SqliteStore {
             return Ok(Vec::new());
         }
         let ids = json_ids(ids.iter().map(AccountId::as_str))?;
+
         let rows = rows_by_ids(
             &self.reader,
-            "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
-                    disabled, locked, last_used
-             FROM accounts WHERE id IN (SELECT value FROM json_each(?1))",
+            concat!(
+                "SELECT ",
+                account_json!(),
+                " FROM accounts WHERE id IN (SELECT value FROM json_each(?1))"
+            ),
             &ids,
         )
         .await?;

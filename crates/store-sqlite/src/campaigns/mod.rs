@@ -39,7 +39,7 @@ use crate::SqliteStore;
 use list::{push_and_filter, push_order, push_page, Field, Fields, Kind};
 use rows::{
     campaign_from_row, certification_from_row, decode_json, encode_json, identity_summary_from_row,
-    item_from_row, CAMPAIGN_COLUMNS, CERTIFICATION_COLUMNS, ITEM_JSON, SUMMARY_COLUMNS,
+    item_from_row, CAMPAIGN_COLUMNS, CERTIFICATION_COLUMNS, ITEM_JSON, SUMMARY_JSON,
 };
 
 /// Fields of the campaign list.
@@ -833,7 +833,7 @@ impl CampaignStore for SqliteStore {
         fetch_page(
             self,
             ListSql {
-                columns: SUMMARY_COLUMNS,
+                columns: SUMMARY_JSON,
                 from_where: &|q| {
                     q.push("FROM identity_summaries WHERE certification_id = ");
                     q.push_bind(cert.clone());
@@ -854,7 +854,7 @@ impl CampaignStore for SqliteStore {
         id: IdentitySummaryId,
     ) -> StoreResult<Option<IdentitySummary>> {
         let row = sqlx::query(&format!(
-            "SELECT {SUMMARY_COLUMNS} FROM identity_summaries \
+            "SELECT {SUMMARY_JSON} FROM identity_summaries \
              WHERE id = ?1 AND certification_id = ?2"
         ))
         .bind(id.0)

@@ -143,20 +143,46 @@ pub(crate) fn certification_from_row(row: &SqliteRow) -> StoreResult<Certificati
     })
 }
 
-/// Columns of `identity_summaries` that [`identity_summary_from_row`] reads.
-pub(crate) const SUMMARY_COLUMNS: &str =
-    "id, certification_id, identity_id, account_id, role_id, name, items_total, items_decided";
+/// The select list that reads an identity summary as one value (see [`ITEM_JSON`] for why):
+/// a JSON array named `summary` that [`identity_summary_from_row`] decodes.
+pub(crate) const SUMMARY_JSON: &str = "json_array(id, certification_id, identity_id, \
+    account_id, role_id, name, items_total, items_decided) AS summary";
 
+/// The columns of an identity summary as [`SUMMARY_JSON`] sends them.
+#[derive(serde::Deserialize)]
+struct SummaryColumns(
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    i64,
+);
+
+/// An identity summary read with [`SUMMARY_JSON`].
 pub(crate) fn identity_summary_from_row(row: &SqliteRow) -> StoreResult<IdentitySummary> {
+    let text: String = get(row, "summary")?;
+    let SummaryColumns(
+        id,
+        certification_id,
+        identity_id,
+        account_id,
+        role_id,
+        name,
+        items_total,
+        items_decided,
+    ) = serde_json::from_str(&text).map_err(|e| corrupt("identity summary row", e))?;
     Ok(IdentitySummary {
-        id: IdentitySummaryId(get(row, "id")?),
-        certification_id: CertificationId(get(row, "certification_id")?),
-        identity_id: get::<Option<String>>(row, "identity_id")?.map(IdentityId),
-        account_id: get::<Option<String>>(row, "account_id")?.map(AccountId),
-        role_id: get::<Option<String>>(row, "role_id")?.map(RoleId),
-        name: get(row, "name")?,
-        items_total: get(row, "items_total")?,
-        items_decided: get(row, "items_decided")?,
+        id: IdentitySummaryId(id),
+        certification_id: CertificationId(certification_id),
+        identity_id: identity_id.map(IdentityId),
+        account_id: account_id.map(AccountId),
+        role_id: role_id.map(RoleId),
+        name,
+        items_total,
+        items_decided,
     })
 }
 
