@@ -45,6 +45,24 @@ pub(crate) fn decode_attributes(text: &str) -> StoreResult<BTreeMap<String, Stri
 }
 
 /// Parses a stored contract spelling (access type, origin, ...).
+/// Decodes a row read as one `json_array(...)` of its columns (see `ITEM_JSON` in
+/// `campaigns/rows.rs` for why) into a tuple struct whose fields follow the columns' order.
+pub(crate) fn decode_columns<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+/// [`decode_columns`] of the row's column `column`.
+pub(crate) fn get_columns<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    column: &str,
+    what: &str,
+) -> StoreResult<T> {
+    decode_columns(what, &get::<String>(row, column)?)
+}
+
 pub(crate) fn decode_enum<T>(what: &str, text: &str) -> StoreResult<T>
 where
     T: FromStr,

@@ -10,7 +10,7 @@ use attest_store::{StoreError, StoreResult, WarehouseStore};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Sqlite, Transaction};
 
-use crate::codec::{decode_attributes, decode_enum, decode_opt_time, get};
+use crate::codec::{decode_attributes, decode_enum, decode_opt_time, get, get_columns};
 use crate::error::{corrupt, db_err};
 use crate::SqliteStore;
 
@@ -159,7 +159,6 @@ struct AccountColumns(
 
 /// An account read with `account_json!`.
 fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
-    let text: String = get(row, "account")?;
     let AccountColumns(
         id,
         source_id,
@@ -171,7 +170,7 @@ fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
         disabled,
         locked,
         last_used,
-    ) = serde_json::from_str(&text).map_err(|e| corrupt("account row", e))?;
+    ) = get_columns(row, "account", "account row")?;
     Ok(Account {
         id: AccountId(id),
         source_id: SourceId(source_id),

@@ -1619,14 +1619,10 @@ impl<'a> AccessDetails<'a> {
     /// are left out).
     fn loaded_entitlements(&self, ids: &[EntitlementId]) -> Vec<ReviewableEntitlementOut> {
         ids.iter()
-            .filter_map(|id| {
-                self.records
-                    .entitlements
-                    .get(id.as_str())
-                    .cloned()
-                    .flatten()
+            .filter_map(|id| match self.records.entitlements.get(id.as_str()) {
+                Some(Some(entitlement)) => Some(ReviewableEntitlementOut::clone(entitlement)),
+                _ => None,
             })
-            .map(Arc::unwrap_or_clone)
             .collect()
     }
 

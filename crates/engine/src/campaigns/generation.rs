@@ -68,8 +68,8 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
     // Three stages overlap: page N+1 is read (on a reader connection, in its own task) while
     // page N's items are built, and page N-1's items are written (in a task of their own; one
     // write at a time, in page order).
-    let mut reading = Some(PageRead::start(&engine.store, &plan.scope, None));
-    let mut write: Option<PageWrite> = None;
+    let mut reading = Some(read_page(&engine.store, &plan.scope, None));
+    let mut write: Option<Stage<()>> = None;
     while let Some(read) = reading.take() {
         let t = Instant::now();
         let (page, reviewers) = read.finish().await?;
@@ -78,11 +78,7 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
             break;
         };
         if page.len() >= PAGE_SIZE as usize {
-            reading = Some(PageRead::start(
-                &engine.store,
-                &plan.scope,
-                Some(last.cursor),
-            ));
+            reading = Some(read_page(&engine.store, &plan.scope, Some(last.cursor)));
         }
         let t = Instant::now();
         let mut accepted = Vec::with_capacity(page.len());
@@ -105,7 +101,7 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
         }
         writing += t.elapsed();
         if !items.is_empty() {
-            write = Some(PageWrite::start(&engine.store, items));
+            write = Some(write_page(&engine.store, items));
         }
     }
     let t = Instant::now();
@@ -145,82 +141,80 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
     Ok(())
 }
 
-/// One page of candidates being read in a task of its own, so that reading overlaps with
-/// building and writing the previous page. Dropping it cancels the read.
-/// The page comes with the identities of its natural reviewers (and of the managers of
-/// holders who are their own natural reviewer), looked up in the same task.
-struct PageRead(tokio::task::JoinHandle<Result<ReadPage, StoreError>>);
+/// A stage of generation running in a task of its own, so that it overlaps with the others.
+/// Dropping it cancels the task (a write's transaction rolls back).
+struct Stage<T> {
+    task: tokio::task::JoinHandle<Result<T, StoreError>>,
+    /// What the stage does, for the error when its task fails.
+    what: &'static str,
+}
+
+impl<T: Send + 'static> Stage<T> {
+    fn spawn(
+        what: &'static str,
+        work: impl std::future::Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Stage<T> {
+        Stage {
+            task: tokio::spawn(work),
+            what,
+        }
+    }
+
+    async fn finish(mut self) -> Result<T, Failure> {
+        match (&mut self.task).await {
+            Ok(done) => Ok(done?),
+            Err(e) => Err(Failure::Retry(StoreError::Database(format!(
+                "{} failed: {e}",
+                self.what
+            )))),
+        }
+    }
+}
+
+impl<T> Drop for Stage<T> {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
 
 /// A page of candidates and the reviewers it names.
 type ReadPage = (Vec<Candidate>, Vec<attest_domain::Identity>);
 
-impl PageRead {
-    fn start(store: &Arc<dyn Store>, scope: &CandidateScope, after: Option<i64>) -> PageRead {
-        let (store, scope) = (Arc::clone(store), scope.clone());
-        PageRead(tokio::spawn(async move {
-            let page = store.candidates(&scope, after, PAGE_SIZE).await?;
-            let mut ids: HashSet<&IdentityId> = HashSet::new();
-            for c in &page {
-                if let Some(reviewer) = &c.natural_reviewer {
-                    ids.insert(reviewer);
-                    if c.identity_id.as_ref() == Some(reviewer) {
-                        ids.extend(c.holder_manager.as_ref());
-                    }
+/// Reads the page of candidates after `after`, with the identities of its natural reviewers
+/// (and of the managers of holders who are their own natural reviewer), in a task of its own.
+fn read_page(
+    store: &Arc<dyn Store>,
+    scope: &CandidateScope,
+    after: Option<i64>,
+) -> Stage<ReadPage> {
+    let (store, scope) = (Arc::clone(store), scope.clone());
+    Stage::spawn("reading generation candidates", async move {
+        let page = store.candidates(&scope, after, PAGE_SIZE).await?;
+        let mut ids: HashSet<&IdentityId> = HashSet::new();
+        for c in &page {
+            if let Some(reviewer) = &c.natural_reviewer {
+                ids.insert(reviewer);
+                if c.identity_id.as_ref() == Some(reviewer) {
+                    ids.extend(c.holder_manager.as_ref());
                 }
             }
-            let ids: Vec<IdentityId> = ids.into_iter().cloned().collect();
-            let reviewers = if ids.is_empty() {
-                Vec::new()
-            } else {
-                store.identities(&ids).await?
-            };
-            Ok((page, reviewers))
-        }))
-    }
-
-    async fn finish(mut self) -> Result<ReadPage, Failure> {
-        match (&mut self.0).await {
-            Ok(page) => Ok(page?),
-            Err(e) => Err(Failure::Retry(StoreError::Database(format!(
-                "reading generation candidates failed: {e}"
-            )))),
         }
-    }
+        let ids: Vec<IdentityId> = ids.into_iter().cloned().collect();
+        let reviewers = if ids.is_empty() {
+            Vec::new()
+        } else {
+            store.identities(&ids).await?
+        };
+        Ok((page, reviewers))
+    })
 }
 
-impl Drop for PageRead {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// One page of items being written in a task of its own, so that writing overlaps with
-/// reading and building the next page. Dropping it cancels the write (its transaction rolls
-/// back).
-struct PageWrite(tokio::task::JoinHandle<Result<(), StoreError>>);
-
-impl PageWrite {
-    fn start(store: &Arc<dyn Store>, items: Vec<ReviewItem>) -> PageWrite {
-        let store = Arc::clone(store);
-        PageWrite(tokio::spawn(
-            async move { store.insert_items(&items).await },
-        ))
-    }
-
-    async fn finish(mut self) -> Result<(), Failure> {
-        match (&mut self.0).await {
-            Ok(written) => Ok(written?),
-            Err(e) => Err(Failure::Retry(StoreError::Database(format!(
-                "writing generated items failed: {e}"
-            )))),
-        }
-    }
-}
-
-impl Drop for PageWrite {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+/// Writes one page of items in a task of its own.
+fn write_page(store: &Arc<dyn Store>, items: Vec<ReviewItem>) -> Stage<()> {
+    let store = Arc::clone(store);
+    Stage::spawn("writing generated items", async move {
+        store.insert_items(&items).await
+    })
 }
 
 /// The reviewer a SEARCH or ROLE_COMPOSITION campaign names, resolved.

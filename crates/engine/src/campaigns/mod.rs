@@ -146,8 +146,9 @@ impl Campaigns {
             store,
             clock,
             wake: Arc::new(Notify::new()),
-            settled: Arc::new(SettledCampaigns::default()),
-            known: Arc::new(KnownCertifications::default()),
+            // Campaigns are few; certifications are one per reviewer of every running campaign.
+            settled: Arc::new(SettledCampaigns::new(4096)),
+            known: Arc::new(KnownCertifications::new(65_536)),
         }
     }
 
@@ -607,50 +608,54 @@ impl Campaigns {
         if let Some(known) = self.known.get(id) {
             let as_reviewer = known.reviewer.as_ref() == Some(&caller.identity_id);
             if as_reviewer || caller.has(Authority::CertAdmin) {
-                let now = self.clock.now();
-                let campaign = self.decidable_campaign(id, &known.campaign).await?;
-                decisions::check_decisions(&campaign.definition, &decisions, now)?;
-                let actor = actor_of(caller);
-                let outcome = if as_reviewer {
-                    let reviewer = &caller.identity_id;
-                    self.store
-                        .decide_as_reviewer(id, reviewer, &decisions, &actor, now)
-                        .await?
-                } else {
-                    self.store.decide(id, &decisions, &actor, now).await?
-                };
-                match outcome {
+                match self
+                    .apply_decisions(caller, id, &known.campaign, as_reviewer, &decisions)
+                    .await?
+                {
                     Err(CertificationRefusal::NotFound) => self.known.forget(id),
                     outcome => return outcome.map_err(|r| refusal(id, r)),
                 }
             }
         }
         let certification = self.actable_certification(caller, id).await?;
-        let direct_reviewer = certification
-            .reviewer_group
-            .is_none()
-            .then(|| certification.reviewer.clone());
-        self.known.remember(
-            id.clone(),
-            KnownCertification {
-                campaign: certification.campaign_id.clone(),
-                reviewer: direct_reviewer.clone(),
-            },
-        );
-        let campaign = self
-            .decidable_campaign(id, &certification.campaign_id)
+        let known = KnownCertification {
+            campaign: certification.campaign_id,
+            reviewer: certification
+                .reviewer_group
+                .is_none()
+                .then_some(certification.reviewer),
+        };
+        self.known.put(id.clone(), known.clone());
+        let as_reviewer = known.reviewer.as_ref() == Some(&caller.identity_id);
+        let outcome = self
+            .apply_decisions(caller, id, &known.campaign, as_reviewer, &decisions)
             .await?;
+        outcome.map_err(|r| refusal(id, r))
+    }
+
+    /// Checks `decisions` against the comment requirement of `campaign` (which must be ACTIVE)
+    /// and has the store apply them, as the certification's reviewer when `as_reviewer`.
+    async fn apply_decisions(
+        &self,
+        caller: &Caller,
+        id: &CertificationId,
+        campaign: &CampaignId,
+        as_reviewer: bool,
+        decisions: &[ItemDecision],
+    ) -> EngineResult<Result<Certification, CertificationRefusal>> {
+        let campaign = self.decidable_campaign(id, campaign).await?;
         let now = self.clock.now();
-        decisions::check_decisions(&campaign.definition, &decisions, now)?;
+        decisions::check_decisions(&campaign.definition, decisions, now)?;
         let actor = actor_of(caller);
-        let outcome = if direct_reviewer.as_ref() == Some(&caller.identity_id) {
+        let outcome = if as_reviewer {
+            let reviewer = &caller.identity_id;
             self.store
-                .decide_as_reviewer(id, &caller.identity_id, &decisions, &actor, now)
+                .decide_as_reviewer(id, reviewer, decisions, &actor, now)
                 .await?
         } else {
-            self.store.decide(id, &decisions, &actor, now).await?
+            self.store.decide(id, decisions, &actor, now).await?
         };
-        outcome.map_err(|r| refusal(id, r))
+        Ok(outcome)
     }
 
     /// The settled campaign `campaign` of certification `id`, which must be ACTIVE as far as
@@ -664,12 +669,7 @@ impl Campaigns {
             .settled_campaign(campaign)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("certification {id} not found")))?;
-        if campaign.status != CampaignStatus::Active {
-            return Err(invalid(format!(
-                "certification {id} cannot be changed: its campaign is {}, not ACTIVE",
-                campaign.status
-            )));
-        }
+        require_active(id, &campaign)?;
         Ok(campaign)
     }
 
@@ -990,7 +990,7 @@ impl Campaigns {
             campaign.status,
             CampaignStatus::Active | CampaignStatus::Completing | CampaignStatus::Completed
         ) {
-            self.settled.put(Arc::clone(&campaign));
+            self.settled.put(campaign.id.clone(), Arc::clone(&campaign));
         }
         Ok(Some(campaign))
     }
@@ -1042,12 +1042,7 @@ impl Campaigns {
     /// The campaign of a certification, which must be ACTIVE for reviewers' work.
     async fn open_campaign_of(&self, certification: &Certification) -> EngineResult<Campaign> {
         let campaign = self.load_campaign(&certification.campaign_id).await?;
-        if campaign.status != CampaignStatus::Active {
-            return Err(invalid(format!(
-                "certification {} cannot be changed: its campaign is {}, not ACTIVE",
-                certification.id, campaign.status
-            )));
-        }
+        require_active(&certification.id, &campaign)?;
         Ok(campaign)
     }
 
@@ -1167,6 +1162,18 @@ fn changed_concurrently(id: &CampaignId) -> EngineError {
 }
 
 /// Turns a store's refusal of a certification write into an API error.
+/// Certification `id` can be changed only while its campaign is ACTIVE.
+fn require_active(id: &CertificationId, campaign: &Campaign) -> EngineResult<()> {
+    if campaign.status == CampaignStatus::Active {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "certification {id} cannot be changed: its campaign is {}, not ACTIVE",
+            campaign.status
+        )))
+    }
+}
+
 fn refusal(id: &CertificationId, refusal: CertificationRefusal) -> EngineError {
     match refusal {
         CertificationRefusal::NotFound => {
@@ -1226,63 +1233,47 @@ struct KnownCertification {
     reviewer: Option<IdentityId>,
 }
 
-/// Certifications read for decisions, by id; bounded like [`SettledCampaigns`].
-#[derive(Default)]
-struct KnownCertifications(std::sync::Mutex<HashMap<CertificationId, KnownCertification>>);
+/// Certifications read for decisions, by id.
+type KnownCertifications = Remembered<CertificationId, KnownCertification>;
 
-impl KnownCertifications {
-    /// Most certifications held at once.
-    const CAPACITY: usize = 65_536;
+/// Campaigns whose definitions have settled (see [`Campaigns::settled_campaign`]), by id. A
+/// campaign id is never reused, so an entry is never wrong about what it holds.
+type SettledCampaigns = Remembered<CampaignId, Arc<Campaign>>;
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CertificationId, KnownCertification>> {
-        self.0
+/// A map the engine keeps across calls, shared by its clones; emptied when it reaches its
+/// capacity, so that memory stays bounded.
+struct Remembered<K, V> {
+    map: std::sync::Mutex<HashMap<K, V>>,
+    capacity: usize,
+}
+
+impl<K: Eq + std::hash::Hash, V: Clone> Remembered<K, V> {
+    fn new(capacity: usize) -> Self {
+        Remembered {
+            map: std::sync::Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, V>> {
+        self.map
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn get(&self, id: &CertificationId) -> Option<KnownCertification> {
-        self.lock().get(id).cloned()
+    fn get(&self, key: &K) -> Option<V> {
+        self.lock().get(key).cloned()
     }
 
-    fn remember(&self, id: CertificationId, known: KnownCertification) {
+    fn put(&self, key: K, value: V) {
         let mut map = self.lock();
-        if map.len() >= Self::CAPACITY {
+        if map.len() >= self.capacity {
             map.clear();
         }
-        map.insert(id, known);
+        map.insert(key, value);
     }
 
-    fn forget(&self, id: &CertificationId) {
-        self.lock().remove(id);
-    }
-}
-
-/// Campaigns whose definitions have settled (see [`Campaigns::settled_campaign`]), by id. A
-/// campaign id is never reused, so an entry is never wrong about what it holds; the map is
-/// emptied when it reaches [`SettledCampaigns::CAPACITY`] so that memory stays bounded.
-#[derive(Default)]
-struct SettledCampaigns(std::sync::Mutex<HashMap<CampaignId, Arc<Campaign>>>);
-
-impl SettledCampaigns {
-    /// Most campaigns held at once.
-    const CAPACITY: usize = 4096;
-
-    fn get(&self, id: &CampaignId) -> Option<Arc<Campaign>> {
-        let map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(id).cloned()
-    }
-
-    fn put(&self, campaign: Arc<Campaign>) {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= Self::CAPACITY {
-            map.clear();
-        }
-        map.insert(campaign.id.clone(), campaign);
+    fn forget(&self, key: &K) {
+        self.lock().remove(key);
     }
 }

@@ -31,7 +31,9 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::rows::{encode_json, rows_per_statement, CERTIFICATION_COLUMNS, ITEM_COLUMNS};
 use super::{append_alerts, insert_audit, opt_time};
-use crate::codec::{decode_attributes, decode_enum, decode_opt_time, encode_time, get};
+use crate::codec::{
+    decode_attributes, decode_columns, decode_enum, decode_opt_time, encode_time, get,
+};
 use crate::error::db_err;
 use crate::SqliteStore;
 
@@ -193,8 +195,7 @@ fn candidate_from_json(text: &str) -> StoreResult<Candidate> {
         origin,
         granted_at,
         account_last_used,
-    ): CandidateColumns =
-        serde_json::from_str(text).map_err(|e| crate::error::corrupt("candidate row", e))?;
+    ): CandidateColumns = decode_columns("candidate row", text)?;
     Ok(Candidate {
         cursor,
         identity_id: identity_id.map(IdentityId),

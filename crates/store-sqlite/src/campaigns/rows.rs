@@ -11,7 +11,9 @@ use attest_domain::*;
 use attest_store::StoreResult;
 use sqlx::sqlite::SqliteRow;
 
-use crate::codec::{decode_attributes, decode_enum, decode_opt_time, decode_time, get};
+use crate::codec::{
+    decode_attributes, decode_enum, decode_opt_time, decode_time, get, get_columns,
+};
 use crate::error::corrupt;
 
 /// SQLite's limit on bound variables in one statement.
@@ -163,7 +165,6 @@ struct SummaryColumns(
 
 /// An identity summary read with [`SUMMARY_JSON`].
 pub(crate) fn identity_summary_from_row(row: &SqliteRow) -> StoreResult<IdentitySummary> {
-    let text: String = get(row, "summary")?;
     let SummaryColumns(
         id,
         certification_id,
@@ -173,7 +174,7 @@ pub(crate) fn identity_summary_from_row(row: &SqliteRow) -> StoreResult<Identity
         name,
         items_total,
         items_decided,
-    ) = serde_json::from_str(&text).map_err(|e| corrupt("identity summary row", e))?;
+    ) = get_columns(row, "summary", "identity summary row")?;
     Ok(IdentitySummary {
         id: IdentitySummaryId(id),
         certification_id: CertificationId(certification_id),
@@ -245,7 +246,6 @@ struct ItemColumns(
 
 /// A review item read with [`ITEM_JSON`].
 pub(crate) fn item_from_row(row: &SqliteRow) -> StoreResult<ReviewItem> {
-    let text: String = get(row, "item")?;
     let ItemColumns(
         id,
         certification_id,
@@ -271,7 +271,7 @@ pub(crate) fn item_from_row(row: &SqliteRow) -> StoreResult<ReviewItem> {
         decided_at,
         reassigned_from,
         reassignment_reason,
-    ) = serde_json::from_str(&text).map_err(|e| corrupt("review item row", e))?;
+    ) = get_columns(row, "item", "review item row")?;
     Ok(ReviewItem {
         id: ReviewItemId(id),
         certification_id: CertificationId(certification_id),
