@@ -246,6 +246,7 @@ impl World {
             .await
             .unwrap()
             .items
+            .items
     }
 
     /// (holder, access id) of every item of the campaign, per reviewer.

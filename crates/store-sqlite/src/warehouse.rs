@@ -142,9 +142,12 @@ macro_rules! account_json {
     };
 }
 
+/// `account_json!` for statements built at run time.
+pub(crate) const ACCOUNT_JSON: &str = account_json!();
+
 /// The columns of an account as `account_json!` sends them (booleans as 0 or 1).
 #[derive(serde::Deserialize)]
-struct AccountColumns(
+pub(crate) struct AccountColumns(
     String,
     String,
     String,
@@ -159,6 +162,11 @@ struct AccountColumns(
 
 /// An account read with `account_json!`.
 fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
+    account_from_columns(get_columns(row, "account", "account row")?)
+}
+
+/// An account from its `account_json!` columns.
+pub(crate) fn account_from_columns(columns: AccountColumns) -> StoreResult<Account> {
     let AccountColumns(
         id,
         source_id,
@@ -170,7 +178,7 @@ fn account_from_row(row: &SqliteRow) -> StoreResult<Account> {
         disabled,
         locked,
         last_used,
-    ) = get_columns(row, "account", "account row")?;
+    ) = columns;
     Ok(Account {
         id: AccountId(id),
         source_id: SourceId(source_id),

@@ -46,6 +46,23 @@ pub struct Page<T> {
     pub total: Option<u64>,
 }
 
+/// A page of a certification's review items with what showing it needs, read together by
+/// [`CampaignStore::item_page`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemPage {
+    /// The certification, as [`CampaignStore::certification`] reads it.
+    pub certification: Certification,
+    /// The page, as [`CampaignStore::list_items`] reads it.
+    pub items: Page<ReviewItem>,
+    /// The identity summaries the page's items belong to, in no particular order.
+    pub summaries: Vec<IdentitySummary>,
+    /// The accounts the page's items name that the warehouse still holds, in no particular
+    /// order.
+    pub accounts: Vec<Account>,
+    /// [`crate::WarehouseStore::warehouse_version`], read with the rest.
+    pub warehouse_version: u64,
+}
+
 /// Who may see a list of certifications.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CertificationScope {
@@ -368,6 +385,17 @@ pub trait CampaignStore: Send + Sync + 'static {
         access_ids: Option<&[String]>,
         query: &ListQuery,
     ) -> StoreResult<Page<ReviewItem>>;
+
+    /// [`CampaignStore::list_items`] with the certification, the items' identity summaries and
+    /// accounts and the warehouse version, read together (one statement where the backend can,
+    /// since a reviewer's page is the most-read thing there is); `None` when the certification
+    /// does not exist. Whether the caller may see it is the caller's to check.
+    async fn item_page(
+        &self,
+        certification: &CertificationId,
+        access_ids: Option<&[String]>,
+        query: &ListQuery,
+    ) -> StoreResult<Option<ItemPage>>;
 
     /// One representative item per distinct access item of `access_type` in a certification
     /// (SailPoint's access summaries; fields: `access.id`, `access.name`,

@@ -5,7 +5,7 @@
 //! in which case each test says it was skipped). Each story is a plain `async fn` here so that
 //! failures point at the story by name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             deleting_campaigns_keeps_the_audit_trail,
             batch_reads_match_single_reads,
             warehouse_version_moves_with_each_import,
+            item_pages_hold_what_their_items_need,
             decisions_as_reviewer_check_the_reviewer,
         );
     };
@@ -2527,6 +2528,89 @@ pub async fn warehouse_version_moves_with_each_import(store: Arc<dyn Store>) {
     let second = store.warehouse_version().await.unwrap();
     assert_ne!(second, first);
     assert_eq!(store.warehouse_version().await.unwrap(), second);
+}
+
+/// An item page is what the separate reads give: the certification, the list (filtered,
+/// sorted, narrowed, paged and counted), the items' identity summaries and accounts, and the
+/// warehouse version; a certification that does not exist has no page.
+pub async fn item_pages_hold_what_their_items_need(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "pages").await;
+    let alice = &certs["alice"];
+    let queries = [
+        page_query(250),
+        filtered(
+            "completed eq false",
+            &[
+                SortKey::ascending("identitySummary.name"),
+                SortKey::descending("access.name"),
+            ],
+        ),
+        ListQuery {
+            offset: 1,
+            limit: 2,
+            count: false,
+            ..filtered(r#"access.type eq "ENTITLEMENT""#, &[])
+        },
+        ListQuery {
+            offset: 100,
+            ..page_query(10)
+        },
+    ];
+    let narrowings: [Option<&[String]>; 2] = [None, Some(&["e1".to_owned()])];
+    let mut saw_accounts = false;
+    for query in &queries {
+        for narrowed in narrowings {
+            let page = store
+                .item_page(&alice.id, narrowed, query)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(&page.certification, alice);
+            let items = store.list_items(&alice.id, narrowed, query).await.unwrap();
+            assert_eq!(page.items, items, "{query:?} {narrowed:?}");
+            let mut summaries = Vec::new();
+            for id in items
+                .items
+                .iter()
+                .map(|i| i.identity_summary_id)
+                .collect::<BTreeSet<_>>()
+            {
+                summaries.push(
+                    store
+                        .identity_summary(&alice.id, id)
+                        .await
+                        .unwrap()
+                        .unwrap(),
+                );
+            }
+            let mut got = page.summaries.clone();
+            got.sort_by_key(|s| s.id);
+            assert_eq!(got, summaries);
+            let account_ids: Vec<AccountId> = items
+                .items
+                .iter()
+                .filter_map(|i| i.account_id.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let mut expected = store.accounts(&account_ids).await.unwrap();
+            expected.sort_by(|a, b| a.id.cmp(&b.id));
+            let mut got = page.accounts.clone();
+            got.sort_by(|a, b| a.id.cmp(&b.id));
+            assert_eq!(got, expected);
+            saw_accounts |= !got.is_empty();
+            assert_eq!(
+                page.warehouse_version,
+                store.warehouse_version().await.unwrap()
+            );
+        }
+    }
+    assert!(saw_accounts, "the story's items name accounts");
+    assert!(store
+        .item_page(&CertificationId::from("nobody"), None, &page_query(10))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// A decision made as the certification's reviewer is refused as not found, and writes

@@ -26,7 +26,7 @@ use attest_domain::{
     GovernanceGroupId, Identity, IdentityId, Permission, Role, RoleId,
 };
 use attest_query::{FieldSpec, FieldType, Filter, FilterSpec, Op, SortSpec, Value};
-use attest_store::campaigns::{ItemDecision, ListQuery, ReassignTarget};
+use attest_store::campaigns::{ItemDecision, ItemPage, ListQuery, ReassignTarget};
 use attest_store::Store;
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -1282,6 +1282,9 @@ pub struct AccessDetails<'a> {
     /// What this request uses of the catalogue (taken from the shared one or read).
     records: Records,
     accounts: HashMap<AccountId, Option<ReviewableEntitlementAccountOut>>,
+    /// Accounts read already (with the page they belong to), taken by `load` instead of
+    /// asking the store.
+    read_accounts: Option<HashMap<AccountId, Account>>,
 }
 
 /// Ids to read in one batch: each once, and only those not loaded yet.
@@ -1351,7 +1354,22 @@ impl<'a> AccessDetails<'a> {
             version: None,
             records: Records::default(),
             accounts: HashMap::new(),
+            read_accounts: None,
         }
+    }
+
+    /// Takes the warehouse version and the accounts that were read with a page of items
+    /// ([`attest_store::CampaignStore::item_page`]), so that `load` asks the store for neither:
+    /// an account not among `accounts` is one the warehouse no longer holds.
+    pub fn read_with(&mut self, version: u64, accounts: Vec<Account>) {
+        self.catalog.sync(version);
+        self.version = Some(version);
+        self.read_accounts = Some(
+            accounts
+                .into_iter()
+                .map(|account| (account.id.clone(), account))
+                .collect(),
+        );
     }
 
     /// Reads every warehouse record that rendering `items` needs and is not loaded yet: one
@@ -1458,6 +1476,12 @@ impl<'a> AccessDetails<'a> {
         };
         let accounts = if account_ids.ids.is_empty() {
             Vec::new()
+        } else if let Some(read) = &mut self.read_accounts {
+            account_ids
+                .ids
+                .iter()
+                .filter_map(|id| read.remove(id))
+                .collect()
         } else {
             self.store.accounts(&account_ids.ids).await?
         };
@@ -1916,40 +1940,6 @@ fn narrowing(
     }
 }
 
-/// The identity summaries of `items` (their holders in `certification`), read in one call.
-async fn identity_summaries(
-    store: &dyn Store,
-    certification: &CertificationId,
-    items: &[ReviewItem],
-) -> Result<HashMap<IdentitySummaryId, IdentitySummary>, ApiError> {
-    let mut ids: Vec<i64> = items
-        .iter()
-        .map(|item| item.identity_summary_id.0)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let query = ListQuery {
-        filter: Some(Filter::Compare {
-            field: "id".to_owned(),
-            op: Op::In,
-            value: Value::List(ids.iter().map(|&id| Value::Number(id.into())).collect()),
-        }),
-        sort: Vec::new(),
-        limit: u32::try_from(ids.len()).unwrap_or(u32::MAX),
-        offset: 0,
-        count: false,
-    };
-    let page = store.list_identity_summaries(certification, &query).await?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|summary| (summary.id, summary))
-        .collect())
-}
-
 /// `GET /certifications/{id}/access-review-items`.
 pub async fn list_access_review_items(
     State(state): State<AppState>,
@@ -1982,13 +1972,23 @@ pub async fn list_access_review_items(
             Some(ids)
         }
     };
-    let page = state
+    let ItemPage {
+        items: page,
+        summaries,
+        accounts,
+        warehouse_version,
+        ..
+    } = state
         .campaigns
         .items(&caller, &id, access_ids.as_deref(), &list)
         .await?;
     let mut details = AccessDetails::new(&state);
+    details.read_with(warehouse_version, accounts);
     details.load(&page.items, true).await?;
-    let summaries = identity_summaries(state.store.as_ref(), &id, &page.items).await?;
+    let summaries: HashMap<IdentitySummaryId, IdentitySummary> = summaries
+        .into_iter()
+        .map(|summary| (summary.id, summary))
+        .collect();
     let mut out = Vec::with_capacity(page.items.len());
     for item in &page.items {
         let identity_summary = summaries

@@ -260,7 +260,8 @@ pub async fn get_decision_summary(
         let page = state
             .campaigns
             .items(&caller, &id, None, &page_query)
-            .await?;
+            .await?
+            .items;
         for item in &page.items {
             tally(&mut counts, item.access_type, item.decision);
         }

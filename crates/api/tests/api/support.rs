@@ -594,6 +594,14 @@ impl CampaignStore for FailingStore {
             .list_items(certification, access_ids, query)
             .await
     }
+    async fn item_page(
+        &self,
+        certification: &CertificationId,
+        access_ids: Option<&[String]>,
+        query: &ListQuery,
+    ) -> StoreResult<Option<ItemPage>> {
+        self.inner.item_page(certification, access_ids, query).await
+    }
     async fn list_access_summaries(
         &self,
         certification: &CertificationId,

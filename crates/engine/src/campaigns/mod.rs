@@ -54,7 +54,7 @@ use attest_domain::campaign::{CampaignEvent, CampaignStatus, Decision};
 use attest_domain::certification::*;
 use attest_domain::{Authority, Clock, EntitlementId, Identity, IdentityId, Permission};
 use attest_store::campaigns::{
-    CertificationRefusal, CertificationScope, ItemDecision, ListQuery, OrderQuery, Page,
+    CertificationRefusal, CertificationScope, ItemDecision, ItemPage, ListQuery, OrderQuery, Page,
     ReassignTarget,
 };
 use attest_store::{Store, StoreError};
@@ -547,9 +547,15 @@ impl Campaigns {
         id: &CertificationId,
         access_ids: Option<&[String]>,
         query: &ListQuery,
-    ) -> EngineResult<Page<ReviewItem>> {
-        self.visible_certification(caller, id).await?;
-        Ok(self.store.list_items(id, access_ids, query).await?)
+    ) -> EngineResult<ItemPage> {
+        // Read with the page, and checked before any of it leaves.
+        let page = self
+            .store
+            .item_page(id, access_ids, query)
+            .await?
+            .ok_or_else(|| certification_not_found(id))?;
+        self.check_visible(caller, &page.certification).await?;
+        Ok(page)
     }
 
     /// Permissions of an item's entitlement (empty for other access kinds), filtered in memory
@@ -668,7 +674,7 @@ impl Campaigns {
         let campaign = self
             .settled_campaign(campaign)
             .await?
-            .ok_or_else(|| EngineError::NotFound(format!("certification {id} not found")))?;
+            .ok_or_else(|| certification_not_found(id))?;
         require_active(id, &campaign)?;
         Ok(campaign)
     }
@@ -1008,18 +1014,35 @@ impl Campaigns {
         caller: &Caller,
         id: &CertificationId,
     ) -> EngineResult<(Certification, bool)> {
-        let not_found = || EngineError::NotFound(format!("certification {id} not found"));
-        let certification = self.store.certification(id).await?.ok_or_else(not_found)?;
+        let certification = self
+            .store
+            .certification(id)
+            .await?
+            .ok_or_else(|| certification_not_found(id))?;
+        let reviews = self.check_visible(caller, &certification).await?;
+        Ok((certification, reviews))
+    }
+
+    /// Refuses, as not found, a certification the caller may not see; says whether the caller
+    /// reviews it.
+    async fn check_visible(
+        &self,
+        caller: &Caller,
+        certification: &Certification,
+    ) -> EngineResult<bool> {
         // The reviewer is on the row; only a governance group's membership needs the store.
         let reviews = certification.reviewer == caller.identity_id
             || (certification.reviewer_group.is_some()
-                && self.store.is_reviewer(id, &caller.identity_id).await?);
+                && self
+                    .store
+                    .is_reviewer(&certification.id, &caller.identity_id)
+                    .await?);
         let readable = access::reads_everything(caller)
             || (reviews && certification.phase != CertificationPhase::Staged);
         if readable {
-            Ok((certification, reviews))
+            Ok(reviews)
         } else {
-            Err(not_found())
+            Err(certification_not_found(&certification.id))
         }
     }
 
@@ -1176,9 +1199,7 @@ fn require_active(id: &CertificationId, campaign: &Campaign) -> EngineResult<()>
 
 fn refusal(id: &CertificationId, refusal: CertificationRefusal) -> EngineError {
     match refusal {
-        CertificationRefusal::NotFound => {
-            EngineError::NotFound(format!("certification {id} not found"))
-        }
+        CertificationRefusal::NotFound => certification_not_found(id),
         CertificationRefusal::NotActive(CertificationPhase::Signed) => {
             invalid(format!("certification {id} is signed off and read-only"))
         }
@@ -1276,4 +1297,9 @@ impl<K: Eq + std::hash::Hash, V: Clone> Remembered<K, V> {
     fn forget(&self, key: &K) {
         self.lock().remove(key);
     }
+}
+
+/// The answer for a certification that does not exist or that the caller may not see.
+fn certification_not_found(id: &CertificationId) -> EngineError {
+    EngineError::NotFound(format!("certification {id} not found"))
 }

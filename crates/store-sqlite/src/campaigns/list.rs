@@ -237,36 +237,32 @@ fn push_compare(
     Ok(())
 }
 
-/// Appends ` ORDER BY ...` for `sort`, or `default` when it is empty, ending with `tie` (the
+/// The ` ORDER BY ...` clause for `sort`, or `default` when it is empty, ending with `tie` (the
 /// row id) so that pages never overlap.
-pub(crate) fn push_order(
-    query: &mut QueryBuilder<'_, Sqlite>,
+pub(crate) fn order_by(
     sort: &[SortKey],
     fields: Fields,
     default: &str,
     tie: &str,
-) -> StoreResult<()> {
-    query.push(" ORDER BY ");
+) -> StoreResult<String> {
+    let mut clause = String::from(" ORDER BY ");
     if sort.is_empty() {
-        query.push(default);
+        clause.push_str(default);
         if default != tie {
-            query.push(", ");
-            query.push(tie);
+            clause.push_str(", ");
+            clause.push_str(tie);
         }
-        return Ok(());
+        return Ok(clause);
     }
     for key in sort {
         let f = field(fields, &key.field)?;
         // Nulls sort first ascending and last descending, as on PostgreSQL with NULLS FIRST.
-        query.push(format!(
-            "{} {}, ",
-            f.sql,
-            if key.descending { "DESC" } else { "ASC" }
-        ));
+        let direction = if key.descending { "DESC" } else { "ASC" };
+        clause.push_str(&format!("{} {direction}, ", f.sql));
     }
     let last = sort.last().map(|k| k.descending).unwrap_or(false);
-    query.push(format!("{tie} {}", if last { "DESC" } else { "ASC" }));
-    Ok(())
+    clause.push_str(&format!("{tie} {}", if last { "DESC" } else { "ASC" }));
+    Ok(clause)
 }
 
 /// Appends ` LIMIT ? OFFSET ?`.
@@ -369,11 +365,9 @@ mod tests {
 
     #[test]
     fn order_ends_with_the_tie_breaker() {
-        let mut q = QueryBuilder::<Sqlite>::new("");
-        push_order(&mut q, &[SortKey::descending("name")], FIELDS, "id", "id").unwrap();
-        assert_eq!(q.sql(), " ORDER BY name DESC, id DESC");
-        let mut q = QueryBuilder::<Sqlite>::new("");
-        push_order(&mut q, &[], FIELDS, "created", "id").unwrap();
-        assert_eq!(q.sql(), " ORDER BY created, id");
+        let clause = order_by(&[SortKey::descending("name")], FIELDS, "id", "id").unwrap();
+        assert_eq!(clause, " ORDER BY name DESC, id DESC");
+        let clause = order_by(&[], FIELDS, "created", "id").unwrap();
+        assert_eq!(clause, " ORDER BY created, id");
     }
 }

@@ -32,14 +32,16 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, Transaction};
 
-use crate::codec::encode_time;
+use crate::codec::{decode_columns, encode_time, get, get_columns};
 use crate::error::db_err;
+use crate::warehouse::{account_from_columns, AccountColumns, ACCOUNT_JSON};
 use crate::SqliteStore;
 
-use list::{push_and_filter, push_order, push_page, Field, Fields, Kind};
+use list::{order_by, push_and_filter, push_page, Field, Fields, Kind};
 use rows::{
-    campaign_from_row, certification_from_row, decode_json, encode_json, identity_summary_from_row,
-    item_from_row, CAMPAIGN_COLUMNS, CERTIFICATION_COLUMNS, ITEM_JSON, SUMMARY_JSON,
+    campaign_from_row, certification_from_row, decode_json, encode_json,
+    identity_summary_from_columns, identity_summary_from_row, item_from_columns, item_from_row,
+    ItemColumns, SummaryColumns, CAMPAIGN_COLUMNS, CERTIFICATION_COLUMNS, ITEM_JSON, SUMMARY_JSON,
 };
 
 /// Fields of the campaign list.
@@ -280,6 +282,37 @@ struct ListSql<'a> {
     tie: &'a str,
 }
 
+/// The fixed part of a certification's item list: its items, narrowed to `access_ids`.
+fn items_of(
+    certification: &CertificationId,
+    access_ids: Option<&[String]>,
+) -> StoreResult<impl Fn(&mut QueryBuilder<'static, Sqlite>) + Sync> {
+    let cert = certification.0.clone();
+    let access = access_ids
+        .map(|ids| encode_json!("access ids", ids))
+        .transpose()?;
+    Ok(move |q: &mut QueryBuilder<'static, Sqlite>| {
+        q.push("FROM review_items WHERE certification_id = ");
+        q.push_bind(cert.clone());
+        if let Some(access) = &access {
+            q.push(" AND access_id IN (SELECT value FROM json_each(");
+            q.push_bind(access.clone());
+            q.push("))");
+        }
+    })
+}
+
+/// A certification's item list over `from_where` (made by [`items_of`]).
+fn items_list(from_where: FromWhere<'_>) -> ListSql<'_> {
+    ListSql {
+        columns: ITEM_JSON,
+        from_where,
+        fields: ITEM_FIELDS,
+        default_order: "id",
+        tie: "id",
+    }
+}
+
 /// Runs a list: the query's filter, order and page are appended to the fixed part, and the
 /// same conditions are counted when asked.
 async fn fetch_page<T>(
@@ -291,30 +324,88 @@ async fn fetch_page<T>(
     let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {} ", list.columns));
     (list.from_where)(&mut q);
     push_and_filter(&mut q, query, list.fields)?;
-    push_order(
-        &mut q,
+    q.push(order_by(
         &query.sort,
         list.fields,
         list.default_order,
         list.tie,
-    )?;
+    )?);
     push_page(&mut q, query);
     let rows = q.build().fetch_all(&store.reader).await.map_err(db_err)?;
     let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
-    let total = if query.count {
+    Ok(Page {
+        items,
+        total: count_list(&store.reader, &list, query).await?,
+    })
+}
+
+/// Runs a list whose `columns` is one JSON array a row (`ITEM_JSON`, `SUMMARY_JSON`) named
+/// `column`, and reads the whole page as one value: the rows' arrays joined into one JSON
+/// array, in the list's order. Every row that crosses from the connection's thread is a
+/// wake-up of the task waiting for it; a page of a hundred rows read as one row costs one.
+/// The order is numbered with `row_number()` over the list's own `ORDER BY` (which SQLite
+/// sorts once for both) and the rows are joined in that order, so it does not rest on how
+/// SQLite happens to feed an aggregate. For lists within one certification: the numbering
+/// covers every matching row before the page is cut.
+async fn fetch_json_page<C, T>(
+    store: &SqliteStore,
+    list: ListSql<'_>,
+    column: &str,
+    query: &ListQuery,
+    decode: fn(C) -> StoreResult<T>,
+) -> StoreResult<Page<T>>
+where
+    C: serde::de::DeserializeOwned,
+{
+    let order = order_by(&query.sort, list.fields, list.default_order, list.tie)?;
+    let mut q = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT '[' || coalesce(group_concat({column}, ',' ORDER BY row_number), '') || ']' \
+         FROM (SELECT {}, row_number() OVER ({order}) AS row_number ",
+        list.columns,
+    ));
+    (list.from_where)(&mut q);
+    push_and_filter(&mut q, query, list.fields)?;
+    q.push(&order);
+    push_page(&mut q, query);
+    q.push(")");
+    let page: String = q
+        .build_query_scalar()
+        .fetch_one(&store.reader)
+        .await
+        .map_err(db_err)?;
+    let rows: Vec<C> = decode_columns(column, &page)?;
+    let items = rows
+        .into_iter()
+        .map(decode)
+        .collect::<StoreResult<Vec<T>>>()?;
+    Ok(Page {
+        items,
+        total: count_list(&store.reader, &list, query).await?,
+    })
+}
+
+/// The number of rows `list` holds under the query's filter, when the query asks for it.
+async fn count_list<'c, E>(
+    executor: E,
+    list: &ListSql<'_>,
+    query: &ListQuery,
+) -> StoreResult<Option<u64>>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    Ok(if query.count {
         let mut c = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) ");
         (list.from_where)(&mut c);
         push_and_filter(&mut c, query, list.fields)?;
         let n: i64 = c
             .build_query_scalar()
-            .fetch_one(&store.reader)
+            .fetch_one(executor)
             .await
             .map_err(db_err)?;
         Some(u64::try_from(n).unwrap_or(0))
     } else {
         None
-    };
-    Ok(Page { items, total })
+    })
 }
 
 impl SqliteStore {
@@ -749,31 +840,92 @@ impl CampaignStore for SqliteStore {
         access_ids: Option<&[String]>,
         query: &ListQuery,
     ) -> StoreResult<Page<ReviewItem>> {
-        let cert = certification.0.clone();
-        let access = access_ids
-            .map(|ids| encode_json!("access ids", ids))
-            .transpose()?;
-        fetch_page(
+        let from_where = items_of(certification, access_ids)?;
+        fetch_json_page(
             self,
-            ListSql {
-                columns: ITEM_JSON,
-                from_where: &|q| {
-                    q.push("FROM review_items WHERE certification_id = ");
-                    q.push_bind(cert.clone());
-                    if let Some(access) = &access {
-                        q.push(" AND access_id IN (SELECT value FROM json_each(");
-                        q.push_bind(access.clone());
-                        q.push("))");
-                    }
-                },
-                fields: ITEM_FIELDS,
-                default_order: "id",
-                tie: "id",
-            },
+            items_list(&from_where),
+            "item",
             query,
-            item_from_row,
+            item_from_columns,
         )
         .await
+    }
+
+    async fn item_page(
+        &self,
+        certification: &CertificationId,
+        access_ids: Option<&[String]>,
+        query: &ListQuery,
+    ) -> StoreResult<Option<ItemPage>> {
+        let from_where = items_of(certification, access_ids)?;
+        let list = items_list(&from_where);
+        let order = order_by(&query.sort, list.fields, list.default_order, list.tie)?;
+        // The page is numbered in its order (see `fetch_json_page`) and kept, once, for the
+        // three reads of it: its items, their identity summaries, their accounts.
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "WITH page AS MATERIALIZED (SELECT {ITEM_JSON}, identity_summary_id, account_id, \
+             row_number() OVER ({order}) AS row_number "
+        ));
+        from_where(&mut q);
+        push_and_filter(&mut q, query, list.fields)?;
+        q.push(&order);
+        push_page(&mut q, query);
+        q.push(format!(
+            ") SELECT {CERTIFICATION_COLUMNS}, \
+             (SELECT '[' || coalesce(group_concat(item, ',' ORDER BY row_number), '') || ']' \
+              FROM page) AS page_items, \
+             (SELECT '[' || coalesce(group_concat(summary, ','), '') || ']' \
+              FROM (SELECT {SUMMARY_JSON} FROM identity_summaries \
+                    WHERE id IN (SELECT identity_summary_id FROM page))) AS page_summaries, \
+             (SELECT '[' || coalesce(group_concat(account, ','), '') || ']' \
+              FROM (SELECT {ACCOUNT_JSON} FROM accounts \
+                    WHERE id IN (SELECT account_id FROM page))) AS page_accounts, \
+             (SELECT COUNT(*) FROM import_runs) AS warehouse_version \
+             FROM certifications WHERE id = "
+        ));
+        q.push_bind(certification.0.clone());
+        // The count, when asked, sees the same snapshot as the page.
+        let (row, total) = if query.count {
+            let mut tx = self.reader.begin().await.map_err(db_err)?;
+            let row = q.build().fetch_optional(&mut *tx).await.map_err(db_err)?;
+            let total = count_list(&mut *tx, &list, query).await?;
+            tx.commit().await.map_err(db_err)?;
+            (row, total)
+        } else {
+            let row = q
+                .build()
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(db_err)?;
+            (row, None)
+        };
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let items: Vec<ItemColumns> = get_columns(&row, "page_items", "review item rows")?;
+        let summaries: Vec<SummaryColumns> =
+            get_columns(&row, "page_summaries", "identity summary rows")?;
+        let accounts: Vec<AccountColumns> = get_columns(&row, "page_accounts", "account rows")?;
+        let version: i64 = get(&row, "warehouse_version")?;
+        Ok(Some(ItemPage {
+            certification: certification_from_row(&row)?,
+            items: Page {
+                items: items
+                    .into_iter()
+                    .map(item_from_columns)
+                    .collect::<StoreResult<_>>()?,
+                total,
+            },
+            summaries: summaries
+                .into_iter()
+                .map(identity_summary_from_columns)
+                .collect::<StoreResult<_>>()?,
+            accounts: accounts
+                .into_iter()
+                .map(account_from_columns)
+                .collect::<StoreResult<_>>()?,
+            warehouse_version: u64::try_from(version).unwrap_or(0),
+        }))
     }
 
     async fn list_access_summaries(
@@ -783,7 +935,7 @@ impl CampaignStore for SqliteStore {
         query: &ListQuery,
     ) -> StoreResult<Page<ReviewItem>> {
         let cert = certification.0.clone();
-        fetch_page(
+        fetch_json_page(
             self,
             ListSql {
                 columns: ITEM_JSON,
@@ -802,8 +954,9 @@ impl CampaignStore for SqliteStore {
                 default_order: "access_name",
                 tie: "id",
             },
+            "item",
             query,
-            item_from_row,
+            item_from_columns,
         )
         .await
     }
@@ -830,7 +983,7 @@ impl CampaignStore for SqliteStore {
         query: &ListQuery,
     ) -> StoreResult<Page<IdentitySummary>> {
         let cert = certification.0.clone();
-        fetch_page(
+        fetch_json_page(
             self,
             ListSql {
                 columns: SUMMARY_JSON,
@@ -842,8 +995,9 @@ impl CampaignStore for SqliteStore {
                 default_order: "id",
                 tie: "id",
             },
+            "summary",
             query,
-            identity_summary_from_row,
+            identity_summary_from_columns,
         )
         .await
     }

@@ -152,7 +152,7 @@ pub(crate) const SUMMARY_JSON: &str = "json_array(id, certification_id, identity
 
 /// The columns of an identity summary as [`SUMMARY_JSON`] sends them.
 #[derive(serde::Deserialize)]
-struct SummaryColumns(
+pub(crate) struct SummaryColumns(
     i64,
     String,
     Option<String>,
@@ -165,6 +165,13 @@ struct SummaryColumns(
 
 /// An identity summary read with [`SUMMARY_JSON`].
 pub(crate) fn identity_summary_from_row(row: &SqliteRow) -> StoreResult<IdentitySummary> {
+    identity_summary_from_columns(get_columns(row, "summary", "identity summary row")?)
+}
+
+/// An identity summary from its [`SUMMARY_JSON`] columns.
+pub(crate) fn identity_summary_from_columns(
+    columns: SummaryColumns,
+) -> StoreResult<IdentitySummary> {
     let SummaryColumns(
         id,
         certification_id,
@@ -174,7 +181,7 @@ pub(crate) fn identity_summary_from_row(row: &SqliteRow) -> StoreResult<Identity
         name,
         items_total,
         items_decided,
-    ) = get_columns(row, "summary", "identity summary row")?;
+    ) = columns;
     Ok(IdentitySummary {
         id: IdentitySummaryId(id),
         certification_id: CertificationId(certification_id),
@@ -217,7 +224,7 @@ pub(crate) const ITEM_JSON: &str = "json_array(id, certification_id, campaign_id
 
 /// The columns of a review item as [`ITEM_JSON`] sends them.
 #[derive(serde::Deserialize)]
-struct ItemColumns(
+pub(crate) struct ItemColumns(
     i64,
     String,
     String,
@@ -246,6 +253,11 @@ struct ItemColumns(
 
 /// A review item read with [`ITEM_JSON`].
 pub(crate) fn item_from_row(row: &SqliteRow) -> StoreResult<ReviewItem> {
+    item_from_columns(get_columns(row, "item", "review item row")?)
+}
+
+/// A review item from its [`ITEM_JSON`] columns.
+pub(crate) fn item_from_columns(columns: ItemColumns) -> StoreResult<ReviewItem> {
     let ItemColumns(
         id,
         certification_id,
@@ -271,7 +283,7 @@ pub(crate) fn item_from_row(row: &SqliteRow) -> StoreResult<ReviewItem> {
         decided_at,
         reassigned_from,
         reassignment_reason,
-    ) = get_columns(row, "item", "review item row")?;
+    ) = columns;
     Ok(ReviewItem {
         id: ReviewItemId(id),
         certification_id: CertificationId(certification_id),
