@@ -861,10 +861,13 @@ impl CampaignStore for SqliteStore {
         let list = items_list(&from_where);
         let order = order_by(&query.sort, list.fields, list.default_order, list.tie)?;
         // The page is numbered in its order (see `fetch_json_page`) and kept, once, for the
-        // three reads of it: its items, their identity summaries, their accounts.
+        // three reads of it: its items, their identity summaries, their accounts. What is
+        // kept (and sorted) is the items' ids, not their JSON: each item's JSON is built once,
+        // from its row found again by id, as the page's array is joined.
         let mut q = QueryBuilder::<Sqlite>::new(format!(
-            "WITH page AS MATERIALIZED (SELECT {ITEM_JSON}, identity_summary_id, account_id, \
-             row_number() OVER ({order}) AS row_number "
+            "WITH page AS MATERIALIZED (SELECT id AS page_item, \
+             identity_summary_id AS page_summary, account_id AS page_account, \
+             row_number() OVER ({order}) AS page_position "
         ));
         from_where(&mut q);
         push_and_filter(&mut q, query, list.fields)?;
@@ -872,14 +875,15 @@ impl CampaignStore for SqliteStore {
         push_page(&mut q, query);
         q.push(format!(
             ") SELECT {CERTIFICATION_COLUMNS}, \
-             (SELECT '[' || coalesce(group_concat(item, ',' ORDER BY row_number), '') || ']' \
-              FROM page) AS page_items, \
+             (SELECT '[' || coalesce(group_concat(item, ',' ORDER BY page_position), '') || ']' \
+              FROM (SELECT {ITEM_JSON}, page_position FROM page \
+                    JOIN review_items ON review_items.id = page_item)) AS page_items, \
              (SELECT '[' || coalesce(group_concat(summary, ','), '') || ']' \
               FROM (SELECT {SUMMARY_JSON} FROM identity_summaries \
-                    WHERE id IN (SELECT identity_summary_id FROM page))) AS page_summaries, \
+                    WHERE id IN (SELECT page_summary FROM page))) AS page_summaries, \
              (SELECT '[' || coalesce(group_concat(account, ','), '') || ']' \
               FROM (SELECT {ACCOUNT_JSON} FROM accounts \
-                    WHERE id IN (SELECT account_id FROM page))) AS page_accounts, \
+                    WHERE id IN (SELECT page_account FROM page))) AS page_accounts, \
              (SELECT COUNT(*) FROM import_runs) AS warehouse_version \
              FROM certifications WHERE id = "
         ));
