@@ -66,6 +66,9 @@ const SLOW_STATEMENT: Duration = Duration::from_secs(10);
 /// Name of the token signing key in `server_keys`.
 const TOKEN_SIGNING_KEY: &str = "token-signing";
 
+/// How long a pooled connection may sit idle before it is pinged when handed out again.
+const PING_WHEN_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A store on a PostgreSQL database: one bounded connection pool.
 ///
 /// The URL's `options` parameter (e.g. `options=-c%20search_path%3Dattest`) selects a schema;
@@ -89,6 +92,18 @@ impl PostgresStore {
         let connected = PgPoolOptions::new()
             .max_connections(pool.max_connections.max(1))
             .acquire_timeout(pool.acquire_timeout)
+            // A connection handed out is pinged first only when it has been idle a while: one
+            // used a moment ago is known to work, and pinging every time was a round trip
+            // before each statement (an eighth of Attest's CPU on item pages).
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options.clone())
             .await;
         match connected {

@@ -13,8 +13,8 @@ use sqlx::Row;
 
 use crate::error::{corrupt, store_error};
 
-/// Reads column `col` of `row`, a decode failure being corrupt data.
-pub(crate) fn get<'r, T>(row: &'r PgRow, col: &str) -> StoreResult<T>
+/// Reads column `col` (a name, or a position) of `row`, a decode failure being corrupt data.
+pub(crate) fn get<'r, T>(row: &'r PgRow, col: impl sqlx::ColumnIndex<PgRow>) -> StoreResult<T>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
@@ -22,25 +22,32 @@ where
 }
 
 /// Parses a contract enum stored as text.
-pub(crate) fn parse_enum<T: std::str::FromStr>(row: &PgRow, col: &str) -> StoreResult<T>
+pub(crate) fn parse_enum<T, C>(row: &PgRow, col: C) -> StoreResult<T>
 where
+    T: std::str::FromStr,
     T::Err: std::fmt::Display,
+    C: sqlx::ColumnIndex<PgRow> + std::fmt::Display + Copy,
 {
     let text: String = get(row, col)?;
     text.parse().map_err(|e| corrupt(format!("{col}: {e}")))
 }
 
 /// Parses an optional contract enum stored as text.
-fn parse_opt_enum<T: std::str::FromStr>(row: &PgRow, col: &str) -> StoreResult<Option<T>>
+fn parse_opt_enum<T, C>(row: &PgRow, col: C) -> StoreResult<Option<T>>
 where
+    T: std::str::FromStr,
     T::Err: std::fmt::Display,
+    C: sqlx::ColumnIndex<PgRow> + std::fmt::Display + Copy,
 {
     let text: Option<String> = get(row, col)?;
     text.map(|t| t.parse().map_err(|e| corrupt(format!("{col}: {e}"))))
         .transpose()
 }
 
-fn opt_id<T: From<String>>(row: &PgRow, col: &str) -> StoreResult<Option<T>> {
+fn opt_id<T: From<String>>(
+    row: &PgRow,
+    col: impl sqlx::ColumnIndex<PgRow>,
+) -> StoreResult<Option<T>> {
     Ok(get::<Option<String>>(row, col)?.map(T::from))
 }
 
@@ -86,10 +93,10 @@ pub(crate) const CERTIFICATION_COLUMNS: &str = "id, campaign_id, campaign_name, 
 
 fn type_counts(row: &PgRow, prefix: &str) -> StoreResult<TypeCounts> {
     Ok(TypeCounts {
-        total: get(row, &format!("{prefix}_total"))?,
-        decided: get(row, &format!("{prefix}_decided"))?,
-        approved: get(row, &format!("{prefix}_approved"))?,
-        revoked: get(row, &format!("{prefix}_revoked"))?,
+        total: get(row, format!("{prefix}_total").as_str())?,
+        decided: get(row, format!("{prefix}_decided").as_str())?,
+        approved: get(row, format!("{prefix}_approved").as_str())?,
+        revoked: get(row, format!("{prefix}_revoked").as_str())?,
     })
 }
 
@@ -149,32 +156,34 @@ pub(crate) const ITEM_COLUMNS: &str = "id, certification_id, campaign_id, identi
      decision, comments, proposed_end_date, decided_by, decided_at, reassigned_from, \
      reassignment_reason";
 
+/// A review item read with [`ITEM_COLUMNS`] first in its row: by position, since finding a
+/// column by name hashes the name, and a page of items is thousands of values.
 pub(crate) fn item_from_row(row: &PgRow) -> StoreResult<ReviewItem> {
     Ok(ReviewItem {
-        id: ReviewItemId(get(row, "id")?),
-        certification_id: CertificationId(get(row, "certification_id")?),
-        campaign_id: CampaignId(get(row, "campaign_id")?),
-        identity_summary_id: IdentitySummaryId(get(row, "identity_summary_id")?),
-        identity_id: opt_id(row, "identity_id")?,
-        account_id: opt_id(row, "account_id")?,
-        role_id: opt_id(row, "role_id")?,
-        holder_name: get(row, "holder_name")?,
-        access_type: parse_enum(row, "access_type")?,
-        access_id: get(row, "access_id")?,
-        access_name: get(row, "access_name")?,
-        source_id: opt_id(row, "source_id")?,
-        source_name: get(row, "source_name")?,
-        origin: parse_enum(row, "origin")?,
-        granted_at: get(row, "granted_at")?,
-        recommendation: parse_opt_enum::<Decision>(row, "recommendation")?,
-        recommendation_reasons: get(row, "recommendation_reasons")?,
-        decision: parse_opt_enum::<Decision>(row, "decision")?,
-        comments: get(row, "comments")?,
-        proposed_end_date: get(row, "proposed_end_date")?,
-        decided_by: opt_id(row, "decided_by")?,
-        decided_at: get(row, "decided_at")?,
-        reassigned_from: opt_id(row, "reassigned_from")?,
-        reassignment_reason: get(row, "reassignment_reason")?,
+        id: ReviewItemId(get(row, 0)?),
+        certification_id: CertificationId(get(row, 1)?),
+        campaign_id: CampaignId(get(row, 2)?),
+        identity_summary_id: IdentitySummaryId(get(row, 3)?),
+        identity_id: opt_id(row, 4)?,
+        account_id: opt_id(row, 5)?,
+        role_id: opt_id(row, 6)?,
+        holder_name: get(row, 7)?,
+        access_type: parse_enum(row, 8)?,
+        access_id: get(row, 9)?,
+        access_name: get(row, 10)?,
+        source_id: opt_id(row, 11)?,
+        source_name: get(row, 12)?,
+        origin: parse_enum(row, 13)?,
+        granted_at: get(row, 14)?,
+        recommendation: parse_opt_enum::<Decision, _>(row, 15)?,
+        recommendation_reasons: get(row, 16)?,
+        decision: parse_opt_enum::<Decision, _>(row, 17)?,
+        comments: get(row, 18)?,
+        proposed_end_date: get(row, 19)?,
+        decided_by: opt_id(row, 20)?,
+        decided_at: get(row, 21)?,
+        reassigned_from: opt_id(row, 22)?,
+        reassignment_reason: get(row, 23)?,
     })
 }
 
