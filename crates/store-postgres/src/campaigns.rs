@@ -25,7 +25,7 @@ mod candidates;
 mod copy;
 mod decide;
 mod list;
-mod rows;
+pub(crate) mod rows;
 
 use std::collections::HashMap;
 

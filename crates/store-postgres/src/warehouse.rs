@@ -13,6 +13,7 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::Row;
 
+use crate::campaigns::rows::{at, id_at};
 use crate::error::{corrupt, store_error};
 use crate::PostgresStore;
 
@@ -82,18 +83,24 @@ fn entitlement_from_row(row: &PgRow) -> StoreResult<Entitlement> {
     })
 }
 
+/// The columns [`account_from_row`] reads, in its order.
+const ACCOUNT_COLUMNS: &str =
+    "id, source_id, native_identity, name, identity_id, machine, owner_id, disabled, locked, last_used";
+
+/// An account read with [`ACCOUNT_COLUMNS`], by position and unchecked like review items (an
+/// item page reads dozens).
 fn account_from_row(row: &PgRow) -> StoreResult<Account> {
     Ok(Account {
-        id: AccountId(get(row, "id")?),
-        source_id: SourceId(get(row, "source_id")?),
-        native_identity: get(row, "native_identity")?,
-        name: get(row, "name")?,
-        identity_id: get::<Option<String>>(row, "identity_id")?.map(IdentityId),
-        machine: get(row, "machine")?,
-        owner_id: get::<Option<String>>(row, "owner_id")?.map(IdentityId),
-        disabled: get(row, "disabled")?,
-        locked: get(row, "locked")?,
-        last_used: get(row, "last_used")?,
+        id: AccountId(at(row, 0)?),
+        source_id: SourceId(at(row, 1)?),
+        native_identity: at(row, 2)?,
+        name: at(row, 3)?,
+        identity_id: id_at(row, 4)?,
+        machine: at(row, 5)?,
+        owner_id: id_at(row, 6)?,
+        disabled: at(row, 7)?,
+        locked: at(row, 8)?,
+        last_used: at(row, 9)?,
     })
 }
 
@@ -337,10 +344,8 @@ impl WarehouseStore for PostgresStore {
     }
 
     async fn account(&self, id: &AccountId) -> StoreResult<Option<Account>> {
-        let sql = "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
-                          disabled, locked, last_used
-                   FROM accounts WHERE id = $1";
-        self.fetch_by_id(sql, id.as_str())
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        self.fetch_by_id(&sql, id.as_str())
             .await?
             .as_ref()
             .map(account_from_row)
@@ -516,11 +521,9 @@ impl WarehouseStore for PostgresStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = "SELECT id, source_id, native_identity, name, identity_id, machine, owner_id,
-                          disabled, locked, last_used
-                   FROM accounts WHERE id = ANY($1)";
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ANY($1)");
         let ids = unique_ids(ids.iter().map(AccountId::as_str));
-        let rows = self.fetch_by_ids(sql, &ids).await?;
+        let rows = self.fetch_by_ids(&sql, &ids).await?;
         rows.iter().map(account_from_row).collect()
     }
 }
