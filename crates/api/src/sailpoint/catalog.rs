@@ -43,6 +43,11 @@ impl<T: Serialize> Rendered<T> {
     pub fn value(&self) -> &T {
         &self.value
     }
+
+    /// Its JSON.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
 }
 
 impl<T> Serialize for Rendered<T> {
@@ -68,7 +73,7 @@ pub(crate) struct Records {
     /// Sources.
     pub sources: HashMap<SourceId, Option<SourceOut>>,
     /// Entitlements, without account.
-    pub entitlements: HashMap<String, Option<Arc<ReviewableEntitlementOut>>>,
+    pub entitlements: HashMap<String, Option<Arc<Rendered<ReviewableEntitlementOut>>>>,
     /// Access profiles with their entitlements.
     pub access_profiles: HashMap<String, Option<Arc<Rendered<ReviewableAccessProfileOut>>>>,
     /// Roles with their access profiles and entitlements.

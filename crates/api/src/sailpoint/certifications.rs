@@ -37,6 +37,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Map;
 use utoipa::ToSchema;
 
@@ -626,7 +627,8 @@ pub struct AccessSummaryOut {
     /// What is certified.
     pub access: AccessSummaryAccessOut,
     /// For entitlements.
-    pub entitlement: Option<ReviewableEntitlementOut>,
+    #[schema(value_type = Option<ReviewableEntitlementOut>)]
+    pub entitlement: Option<ItemEntitlementOut>,
     /// For access profiles.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false, value_type = Option<ReviewableAccessProfileOut>)]
@@ -634,6 +636,49 @@ pub struct AccessSummaryOut {
     /// For roles.
     #[schema(value_type = Option<ReviewableRoleOut>)]
     pub role: Option<Arc<Rendered<ReviewableRoleOut>>>,
+}
+
+/// An item's entitlement: the shared rendering (whose `account` is null) and the holder's
+/// account. Serialised as the shared JSON with the account put in its place, so that an item
+/// page neither copies nor re-serialises an entitlement for each of its holders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemEntitlementOut {
+    /// The entitlement as the catalogue renders it, without an account.
+    pub entitlement: Arc<Rendered<ReviewableEntitlementOut>>,
+    /// The account through which the holder has it.
+    pub account: Option<ReviewableEntitlementAccountOut>,
+}
+
+/// How a rendered entitlement without an account ends: `account` is its last field.
+const NO_ACCOUNT_END: &str = "\"account\":null}";
+
+impl Serialize for ItemEntitlementOut {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(account) = &self.account else {
+            return self.entitlement.serialize(serializer);
+        };
+        let shared = self.entitlement.json();
+        let spliced = match shared.strip_suffix(NO_ACCOUNT_END) {
+            Some(head) => serde_json::to_string(account).and_then(|account| {
+                let mut json = String::with_capacity(head.len() + account.len() + 12);
+                json.push_str(head);
+                json.push_str("\"account\":");
+                json.push_str(&account);
+                json.push('}');
+                RawValue::from_string(json)
+            }),
+            None => Err(serde::ser::Error::custom("no account field to fill")),
+        };
+        match spliced {
+            Ok(json) => json.serialize(serializer),
+            // Not the shape expected: the entitlement is written field by field instead.
+            Err(_) => {
+                let mut whole = self.entitlement.value().clone();
+                whole.account = Some(account.clone());
+                whole.serialize(serializer)
+            }
+        }
+    }
 }
 
 /// SailPoint's `AccessReviewItem`.
@@ -1542,7 +1587,7 @@ impl<'a> AccessDetails<'a> {
             let rendered = self.render_entitlement(entitlement, has_permissions);
             self.records
                 .entitlements
-                .insert(rendered.id.clone(), Some(Arc::new(rendered)));
+                .insert(rendered.id.clone(), Some(Arc::new(Rendered::new(rendered))));
         }
         for id in &profile_ids.ids {
             self.records.access_profiles.insert(id.0.clone(), None);
@@ -1644,7 +1689,7 @@ impl<'a> AccessDetails<'a> {
     fn loaded_entitlements(&self, ids: &[EntitlementId]) -> Vec<ReviewableEntitlementOut> {
         ids.iter()
             .filter_map(|id| match self.records.entitlements.get(id.as_str()) {
-                Some(Some(entitlement)) => Some(ReviewableEntitlementOut::clone(entitlement)),
+                Some(Some(entitlement)) => Some(entitlement.value().clone()),
                 _ => None,
             })
             .collect()
@@ -1738,16 +1783,18 @@ impl<'a> AccessDetails<'a> {
         };
         match item.access_type {
             ItemAccessType::Entitlement => {
-                let mut entitlement = match self.records.entitlements.get(&item.access_id) {
-                    Some(Some(entitlement)) => ReviewableEntitlementOut::clone(entitlement),
-                    _ => entitlement_from_item(item),
+                let entitlement = match self.records.entitlements.get(&item.access_id) {
+                    Some(Some(entitlement)) => Arc::clone(entitlement),
+                    _ => Arc::new(Rendered::new(entitlement_from_item(item))),
                 };
-                if with_account {
-                    if let Some(account) = &item.account_id {
-                        entitlement.account = self.accounts.get(account).cloned().flatten();
-                    }
-                }
-                summary.entitlement = Some(entitlement);
+                let account = match (&item.account_id, with_account) {
+                    (Some(account), true) => self.accounts.get(account).cloned().flatten(),
+                    _ => None,
+                };
+                summary.entitlement = Some(ItemEntitlementOut {
+                    entitlement,
+                    account,
+                });
             }
             ItemAccessType::AccessProfile => {
                 let profile = self.records.access_profiles.get(&item.access_id);
@@ -2138,6 +2185,66 @@ pub async fn list_item_permissions(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_items_entitlement_is_the_shared_json_with_its_account() {
+        let mut shared = entitlement_from_item(&ReviewItem {
+            id: ReviewItemId(1),
+            certification_id: CertificationId::from("c"),
+            campaign_id: CampaignId::from("k"),
+            identity_summary_id: IdentitySummaryId(2),
+            identity_id: Some(IdentityId::from("alice")),
+            account_id: Some(AccountId::from("a1")),
+            role_id: None,
+            holder_name: "Alice \"A\"".to_owned(),
+            access_type: ItemAccessType::Entitlement,
+            access_id: "e1".to_owned(),
+            access_name: "Readers, \\all\\".to_owned(),
+            source_id: None,
+            source_name: Some("AD".to_owned()),
+            origin: attest_domain::Origin::Manual,
+            granted_at: None,
+            recommendation: None,
+            recommendation_reasons: Vec::new(),
+            decision: None,
+            comments: None,
+            proposed_end_date: None,
+            decided_by: None,
+            decided_at: None,
+            reassigned_from: None,
+            reassignment_reason: None,
+        });
+        shared.description = Some("{\"account\":null}".to_owned());
+        let account = ReviewableEntitlementAccountOut {
+            native_identity: "CN=alice".to_owned(),
+            disabled: false,
+            locked: true,
+            kind: AccountRefTypeWire::Account,
+            id: Some("a1".to_owned()),
+            name: Some("alice".to_owned()),
+            created: None,
+            modified: None,
+            activity_insights: None,
+            description: None,
+            governance_group_id: None,
+            owner: None,
+        };
+        let rendered = Arc::new(Rendered::new(shared.clone()));
+        for account in [None, Some(account)] {
+            let spliced = ItemEntitlementOut {
+                entitlement: Arc::clone(&rendered),
+                account: account.clone(),
+            };
+            let whole = ReviewableEntitlementOut {
+                account,
+                ..shared.clone()
+            };
+            assert_eq!(
+                serde_json::to_string(&spliced).unwrap(),
+                serde_json::to_string(&whole).unwrap()
+            );
+        }
+    }
 
     fn causes(error: ApiError) -> Vec<String> {
         match error {
