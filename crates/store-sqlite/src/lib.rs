@@ -168,6 +168,7 @@ impl SqliteStore {
             .await
             .map_err(db_err)?;
 
+        let reader_count = readers(pool.max_connections);
         let reader_options = base
             .pragma("cache_size", (-READER_CACHE_KIB).to_string())
             .pragma("mmap_size", "0")
@@ -177,18 +178,14 @@ impl SqliteStore {
             // the reading task at every few rows.
             .row_buffer_size(READER_ROW_BUFFER);
         let reader = SqlitePoolOptions::new()
-            .max_connections(readers(pool.max_connections))
+            .max_connections(reader_count)
             .test_before_acquire(false)
             .acquire_timeout(pool.acquire_timeout)
             .connect_with(reader_options)
             .await
             .map_err(db_err)?;
 
-        tracing::debug!(
-            url,
-            readers = readers(pool.max_connections),
-            "opened SQLite store"
-        );
+        tracing::debug!(url, readers = reader_count, "opened SQLite store");
         Ok(SqliteStore { writer, reader })
     }
 

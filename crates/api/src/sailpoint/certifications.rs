@@ -1407,14 +1407,20 @@ impl<'a> AccessDetails<'a> {
     /// ([`attest_store::CampaignStore::item_page`]), so that `load` asks the store for neither:
     /// an account not among `accounts` is one the warehouse no longer holds.
     pub fn read_with(&mut self, version: u64, accounts: Vec<Account>) {
-        self.catalog.sync(version);
-        self.version = Some(version);
+        self.read_at(version);
         self.read_accounts = Some(
             accounts
                 .into_iter()
                 .map(|account| (account.id.clone(), account))
                 .collect(),
         );
+    }
+
+    /// Reads at `version` from now on (the shared catalogue emptied if it held another).
+    fn read_at(&mut self, version: u64) -> u64 {
+        self.catalog.sync(version);
+        self.version = Some(version);
+        version
     }
 
     /// Reads every warehouse record that rendering `items` needs and is not loaded yet: one
@@ -1424,12 +1430,7 @@ impl<'a> AccessDetails<'a> {
     pub async fn load(&mut self, items: &[ReviewItem], with_account: bool) -> Result<(), ApiError> {
         let version = match self.version {
             Some(version) => version,
-            None => {
-                let version = self.store.warehouse_version().await?;
-                self.catalog.sync(version);
-                self.version = Some(version);
-                version
-            }
+            None => self.read_at(self.store.warehouse_version().await?),
         };
         let mut role_ids = Wanted::new();
         let mut profile_ids = Wanted::new();
@@ -2188,33 +2189,27 @@ mod tests {
 
     #[test]
     fn an_items_entitlement_is_the_shared_json_with_its_account() {
-        let mut shared = entitlement_from_item(&ReviewItem {
-            id: ReviewItemId(1),
-            certification_id: CertificationId::from("c"),
-            campaign_id: CampaignId::from("k"),
-            identity_summary_id: IdentitySummaryId(2),
-            identity_id: Some(IdentityId::from("alice")),
-            account_id: Some(AccountId::from("a1")),
-            role_id: None,
-            holder_name: "Alice \"A\"".to_owned(),
-            access_type: ItemAccessType::Entitlement,
-            access_id: "e1".to_owned(),
-            access_name: "Readers, \\all\\".to_owned(),
-            source_id: None,
+        let shared = ReviewableEntitlementOut {
+            id: "e1".to_owned(),
+            name: "Readers, \\all\\ \"quoted\"".to_owned(),
+            // Text that looks like the end being replaced, inside a string.
+            description: Some("{\"account\":null}".to_owned()),
+            privileged: false,
+            owner: None,
+            attribute_name: Some("memberOf".to_owned()),
+            attribute_value: None,
+            source_schema_object_type: None,
             source_name: Some("AD".to_owned()),
-            origin: attest_domain::Origin::Manual,
-            granted_at: None,
-            recommendation: None,
-            recommendation_reasons: Vec::new(),
-            decision: None,
-            comments: None,
-            proposed_end_date: None,
-            decided_by: None,
-            decided_at: None,
-            reassigned_from: None,
-            reassignment_reason: None,
-        });
-        shared.description = Some("{\"account\":null}".to_owned());
+            source_type: None,
+            source_id: None,
+            has_permissions: false,
+            is_permission: false,
+            revocable: true,
+            cloud_governed: false,
+            contains_data_access: false,
+            data_access: None,
+            account: None,
+        };
         let account = ReviewableEntitlementAccountOut {
             native_identity: "CN=alice".to_owned(),
             disabled: false,

@@ -257,11 +257,7 @@ pub async fn get_decision_summary(
         count: false,
     };
     loop {
-        let page = state
-            .campaigns
-            .items(&caller, &id, None, &page_query)
-            .await?
-            .items;
+        let page = state.campaigns.item_list(&caller, &id, &page_query).await?;
         for item in &page.items {
             tally(&mut counts, item.access_type, item.decision);
         }

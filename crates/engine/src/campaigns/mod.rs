@@ -558,6 +558,18 @@ impl Campaigns {
         Ok(page)
     }
 
+    /// The items of a certification the caller may see, without what showing them needs (for
+    /// tallies over them).
+    pub async fn item_list(
+        &self,
+        caller: &Caller,
+        id: &CertificationId,
+        query: &ListQuery,
+    ) -> EngineResult<Page<ReviewItem>> {
+        self.visible_certification(caller, id).await?;
+        Ok(self.store.list_items(id, None, query).await?)
+    }
+
     /// Permissions of an item's entitlement (empty for other access kinds), filtered in memory
     /// on `target` and `rights` (a list: the rights split on `,` and `;`), case-insensitively.
     pub async fn item_permissions(

@@ -167,40 +167,17 @@ pub(crate) fn item_from_row(row: &PgRow) -> StoreResult<ReviewItem> {
         at::<Option<&str>>(row, i)?
             .map(|t| {
                 t.parse()
-                    .map_err(|e| corrupt(format!("{}: {e}", COLUMN_NAMES[i])))
+                    .map_err(|e| corrupt(format!("{}: {e}", column_name(i))))
             })
             .transpose()
     }
-    fn required<T>(value: Option<T>, i: usize) -> StoreResult<T> {
-        value.ok_or_else(|| corrupt(format!("{} is null", COLUMN_NAMES[i])))
+    /// The name [`ITEM_COLUMNS`] gives position `i`, for messages.
+    fn column_name(i: usize) -> &'static str {
+        ITEM_COLUMNS.split(',').nth(i).map_or("?", str::trim)
     }
-    /// [`ITEM_COLUMNS`], for messages.
-    const COLUMN_NAMES: [&str; 24] = [
-        "id",
-        "certification_id",
-        "campaign_id",
-        "identity_summary_id",
-        "identity_id",
-        "account_id",
-        "role_id",
-        "holder_name",
-        "access_type",
-        "access_id",
-        "access_name",
-        "source_id",
-        "source_name",
-        "origin",
-        "granted_at",
-        "recommendation",
-        "recommendation_reasons",
-        "decision",
-        "comments",
-        "proposed_end_date",
-        "decided_by",
-        "decided_at",
-        "reassigned_from",
-        "reassignment_reason",
-    ];
+    fn required<T>(value: Option<T>, i: usize) -> StoreResult<T> {
+        value.ok_or_else(|| corrupt(format!("{} is null", column_name(i))))
+    }
     Ok(ReviewItem {
         id: ReviewItemId(at(row, 0)?),
         certification_id: CertificationId(at(row, 1)?),

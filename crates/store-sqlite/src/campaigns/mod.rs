@@ -359,8 +359,8 @@ where
 {
     let order = order_by(&query.sort, list.fields, list.default_order, list.tie)?;
     let mut q = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT '[' || coalesce(group_concat({column}, ',' ORDER BY row_number), '') || ']' \
-         FROM (SELECT {}, row_number() OVER ({order}) AS row_number ",
+        "SELECT {} FROM (SELECT {}, row_number() OVER ({order}) AS row_number ",
+        json_rows(column, "ORDER BY row_number"),
         list.columns,
     ));
     (list.from_where)(&mut q);
@@ -382,6 +382,12 @@ where
         items,
         total: count_list(&store.reader, &list, query).await?,
     })
+}
+
+/// The aggregate that joins the JSON rows of `column` into one JSON array, in `order` (an
+/// `ORDER BY ...` or nothing); an empty array when there are none.
+fn json_rows(column: &str, order: &str) -> String {
+    format!("'[' || coalesce(group_concat({column}, ',' {order}), '') || ']'")
 }
 
 /// The number of rows `list` holds under the query's filter, when the query asks for it.
@@ -875,17 +881,17 @@ impl CampaignStore for SqliteStore {
         push_page(&mut q, query);
         q.push(format!(
             ") SELECT {CERTIFICATION_COLUMNS}, \
-             (SELECT '[' || coalesce(group_concat(item, ',' ORDER BY page_position), '') || ']' \
-              FROM (SELECT {ITEM_JSON}, page_position FROM page \
+             (SELECT {} FROM (SELECT {ITEM_JSON}, page_position FROM page \
                     JOIN review_items ON review_items.id = page_item)) AS page_items, \
-             (SELECT '[' || coalesce(group_concat(summary, ','), '') || ']' \
-              FROM (SELECT {SUMMARY_JSON} FROM identity_summaries \
+             (SELECT {} FROM (SELECT {SUMMARY_JSON} FROM identity_summaries \
                     WHERE id IN (SELECT page_summary FROM page))) AS page_summaries, \
-             (SELECT '[' || coalesce(group_concat(account, ','), '') || ']' \
-              FROM (SELECT {ACCOUNT_JSON} FROM accounts \
+             (SELECT {} FROM (SELECT {ACCOUNT_JSON} FROM accounts \
                     WHERE id IN (SELECT page_account FROM page))) AS page_accounts, \
              (SELECT COUNT(*) FROM import_runs) AS warehouse_version \
-             FROM certifications WHERE id = "
+             FROM certifications WHERE id = ",
+            json_rows("item", "ORDER BY page_position"),
+            json_rows("summary", ""),
+            json_rows("account", ""),
         ));
         q.push_bind(certification.0.clone());
         // The count, when asked, sees the same snapshot as the page.
