@@ -9,7 +9,9 @@ pub mod campaign;
 pub mod certification;
 pub mod clock;
 pub mod hierarchy;
+pub mod schedule;
 pub mod ids;
+pub mod template;
 pub mod values;
 pub mod warehouse;
 
