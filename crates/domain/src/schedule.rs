@@ -27,9 +27,7 @@
 //!   (`CST` is `America/Chicago`, following daylight-saving time; see [`JAVA_SHORT_IDS`]).
 //!   Absent: UTC.
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 pub use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -288,21 +286,25 @@ impl Schedule {
                 None
             }
             Some(days) => match self.schedule_type {
-                ScheduleType::Weekly => {
-                    cyclic(days, "days", 1, 7, "a day of the week (1-7, 1 is Sunday)", &mut causes)
-                        .map(|set| {
-                            let mut week = [false; 7];
-                            week.copy_from_slice(&set);
-                            DayRule::Weekly(week)
-                        })
-                }
+                ScheduleType::Weekly => cyclic(
+                    days,
+                    "days",
+                    1,
+                    7,
+                    "a day of the week (1-7, 1 is Sunday)",
+                    &mut causes,
+                )
+                .map(|set| {
+                    let mut week = [false; 7];
+                    week.copy_from_slice(&set);
+                    DayRule::Weekly(week)
+                }),
                 ScheduleType::Monthly => {
                     month_days(days, &mut causes).map(|d| DayRule::MonthDays([true; 12], d))
                 }
                 ScheduleType::Annually => match &self.months {
                     Some(months) => {
-                        let months =
-                            cyclic(months, "months", 1, 12, "a month (1-12)", &mut causes);
+                        let months = cyclic(months, "months", 1, 12, "a month (1-12)", &mut causes);
                         let days = month_days(days, &mut causes);
                         match (months, days) {
                             (Some(m), Some(d)) => {
@@ -555,7 +557,9 @@ impl Occurrences {
         // Start a day early: a local time in a gap can resolve to an instant after midnight.
         let first = after.with_timezone(&self.tz).date_naive().pred_opt()?;
         let dates: Box<dyn Iterator<Item = NaiveDate>> = match &self.days {
-            DayRule::Calendar(dates) => Box::new(dates.iter().copied().filter(move |d| *d >= first)),
+            DayRule::Calendar(dates) => {
+                Box::new(dates.iter().copied().filter(move |d| *d >= first))
+            }
             _ => Box::new(first.iter_days().take(HORIZON_DAYS as usize)),
         };
         for date in dates {
@@ -625,7 +629,9 @@ mod tests {
     }
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     /// The first `n` occurrences after `from`, as RFC 3339 UTC text.
@@ -824,7 +830,12 @@ mod tests {
                 "2027-12-05T01:00:00+00:00"
             ]
         );
-        let leap = schedule(ScheduleType::Annually, list(&["--02-29"]), list(&["0"]), "UTC");
+        let leap = schedule(
+            ScheduleType::Annually,
+            list(&["--02-29"]),
+            list(&["0"]),
+            "UTC",
+        );
         assert_eq!(
             next_n(&leap, "2026-01-01T00:00:00Z", 2),
             ["2028-02-29T00:00:00+00:00", "2032-02-29T00:00:00+00:00"]
@@ -939,9 +950,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            s.compile()
-                .unwrap()
-                .next_after(utc("2026-03-04T00:00:00Z")),
+            s.compile().unwrap().next_after(utc("2026-03-04T00:00:00Z")),
             None
         );
     }
@@ -972,7 +981,12 @@ mod tests {
         assert_eq!(time_zone("UTC"), Some(Tz::UTC));
         assert_eq!(time_zone("Mars/Olympus"), None);
         // 1AM CST in January is 07:00 UTC, in July (CDT) 06:00 UTC.
-        let s = schedule(ScheduleType::Calendar, list(&["2026-01-05", "2026-07-06"]), list(&["1"]), "CST");
+        let s = schedule(
+            ScheduleType::Calendar,
+            list(&["2026-01-05", "2026-07-06"]),
+            list(&["1"]),
+            "CST",
+        );
         assert_eq!(
             next_n(&s, "2026-01-01T00:00:00Z", 2),
             ["2026-01-05T07:00:00+00:00", "2026-07-06T06:00:00+00:00"]
@@ -1013,7 +1027,12 @@ mod tests {
             "UTC",
         );
         assert!(annual_range.compile().unwrap_err()[0].starts_with("days.type"));
-        let calendar = schedule(ScheduleType::Calendar, list(&["2026-02-30"]), list(&["1"]), "UTC");
+        let calendar = schedule(
+            ScheduleType::Calendar,
+            list(&["2026-02-30"]),
+            list(&["1"]),
+            "UTC",
+        );
         assert!(calendar.compile().unwrap_err()[0].starts_with("days.values[0]"));
         let empty = schedule(
             ScheduleType::Monthly,

@@ -170,9 +170,8 @@ pub struct DeadlineDuration {
 impl DeadlineDuration {
     /// Parses the text, or says what is wrong with it.
     pub fn parse(text: &str) -> Result<DeadlineDuration, String> {
-        let bad = || {
-            format!("\"{text}\" is not an ISO-8601 duration such as P2W, P14D, P1M or P1DT12H")
-        };
+        let bad =
+            || format!("\"{text}\" is not an ISO-8601 duration such as P2W, P14D, P1M or P1DT12H");
         let rest = text.strip_prefix('P').ok_or_else(bad)?;
         let (date, time) = match rest.split_once('T') {
             Some((d, t)) if !t.is_empty() => (d, Some(t)),
@@ -204,7 +203,12 @@ impl DeadlineDuration {
             match c {
                 'Y' => out.years = n,
                 'M' => out.months = n,
-                'W' => out.days = out.days.checked_add(n.checked_mul(7).ok_or_else(bad)?).ok_or_else(bad)?,
+                'W' => {
+                    out.days = out
+                        .days
+                        .checked_add(n.checked_mul(7).ok_or_else(bad)?)
+                        .ok_or_else(bad)?
+                }
                 _ => out.days = out.days.checked_add(n).ok_or_else(bad)?,
             }
             any = true;
@@ -245,9 +249,12 @@ impl DeadlineDuration {
             return Err(bad());
         }
         if out == DeadlineDuration::default() {
-            return Err(format!("\"{text}\" is zero: the deadline would be the generation time"));
+            return Err(format!(
+                "\"{text}\" is zero: the deadline would be the generation time"
+            ));
         }
-        if out.years > 100 || out.months > 1200 || out.days > 36_500 || out.seconds > 3_153_600_000 {
+        if out.years > 100 || out.months > 1200 || out.days > 36_500 || out.seconds > 3_153_600_000
+        {
             return Err(format!("\"{text}\" is longer than a hundred years"));
         }
         Ok(out)
@@ -306,14 +313,32 @@ mod tests {
     #[test]
     fn placeholders_follow_java_formatter() {
         let t = at(Tz::Europe__Berlin, 2026, 3, 5, 9, 7);
-        assert_eq!(format_placeholders("Campaign for %Y", &t), "Campaign for 2026");
-        assert_eq!(format_placeholders("%y|%C|%m|%d|%e|%j", &t), "26|20|03|05|5|064");
-        assert_eq!(format_placeholders("%B %b %h %A %a", &t), "March Mar Mar Thursday Thu");
-        assert_eq!(format_placeholders("%H %I %k %l %M %S %p", &t), "09 09 9 9 07 05 am");
-        assert_eq!(format_placeholders("%R %T %r", &t), "09:07 09:07:05 09:07:05 AM");
+        assert_eq!(
+            format_placeholders("Campaign for %Y", &t),
+            "Campaign for 2026"
+        );
+        assert_eq!(
+            format_placeholders("%y|%C|%m|%d|%e|%j", &t),
+            "26|20|03|05|5|064"
+        );
+        assert_eq!(
+            format_placeholders("%B %b %h %A %a", &t),
+            "March Mar Mar Thursday Thu"
+        );
+        assert_eq!(
+            format_placeholders("%H %I %k %l %M %S %p", &t),
+            "09 09 9 9 07 05 am"
+        );
+        assert_eq!(
+            format_placeholders("%R %T %r", &t),
+            "09:07 09:07:05 09:07:05 AM"
+        );
         assert_eq!(format_placeholders("%D %F", &t), "03/05/26 2026-03-05");
         assert_eq!(format_placeholders("%z %Z", &t), "+0100 CET");
-        assert_eq!(format_placeholders("%c", &t), "Thu Mar 05 09:07:05 CET 2026");
+        assert_eq!(
+            format_placeholders("%c", &t),
+            "Thu Mar 05 09:07:05 CET 2026"
+        );
         assert_eq!(format_placeholders("100%% %s", &t), "100% 1772698025");
         let pm = at(Tz::America__New_York, 2026, 7, 4, 0, 30);
         assert_eq!(format_placeholders("%l %I %p %Z", &pm), "12 12 am EDT");
@@ -330,12 +355,17 @@ mod tests {
     fn durations_parse_and_add_in_calendar_units() {
         assert_eq!(DeadlineDuration::parse("P2W").unwrap().days, 14);
         assert_eq!(DeadlineDuration::parse("PT36H").unwrap().seconds, 36 * 3600);
-        for bad in ["", "P", "2W", "PT", "P1H", "P1D2Y", "P0D", "P1.5D", "PT1H2H"] {
+        for bad in [
+            "", "P", "2W", "PT", "P1H", "P1D2Y", "P0D", "P1.5D", "PT1H2H",
+        ] {
             assert!(DeadlineDuration::parse(bad).is_err(), "{bad}");
         }
         let jan31 = at(Tz::UTC, 2026, 1, 31, 12, 0);
         let month = DeadlineDuration::parse("P1M").unwrap();
-        assert_eq!(month.after(&jan31).to_rfc3339(), "2026-02-28T12:00:05+00:00");
+        assert_eq!(
+            month.after(&jan31).to_rfc3339(),
+            "2026-02-28T12:00:05+00:00"
+        );
         // Across spring-forward in New York, P1D keeps the local time of day.
         let ny = at(Tz::America__New_York, 2026, 3, 7, 9, 0);
         let day = DeadlineDuration::parse("P1DT1H").unwrap();

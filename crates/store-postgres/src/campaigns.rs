@@ -24,7 +24,7 @@
 mod candidates;
 mod copy;
 mod decide;
-mod list;
+pub(crate) mod list;
 pub(crate) mod rows;
 
 use std::collections::HashMap;
@@ -82,7 +82,52 @@ async fn allocate(conn: &mut PgConnection, n: i64) -> StoreResult<i64> {
 }
 
 /// Appends audit events, in order, with one statement.
-async fn insert_audit(conn: &mut PgConnection, events: &[AuditEvent]) -> StoreResult<()> {
+/// Writes a new campaign with its task and audit event on `tx` (the caller's transaction).
+pub(crate) async fn insert_campaign_rows(
+    tx: &mut PgConnection,
+    campaign: &Campaign,
+    task: &Task,
+    audit: &AuditEvent,
+) -> StoreResult<()> {
+    let d = &campaign.definition;
+    let c = &campaign.counts;
+    sqlx::query(
+        "INSERT INTO campaigns (id, name, type, deadline, definition, status, owner_id, \
+         created, modified, activated, completed, alerts, certifications_total, \
+         certifications_completed, items_total, items_decided, identities_total, source_ids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18)",
+    )
+    .bind(campaign.id.as_str())
+    .bind(&d.name)
+    .bind(d.scope.campaign_type().as_str())
+    .bind(d.deadline)
+    .bind(Json(d))
+    .bind(campaign.status.as_str())
+    .bind(campaign.owner.as_str())
+    .bind(campaign.created)
+    .bind(campaign.modified)
+    .bind(campaign.activated)
+    .bind(campaign.completed)
+    .bind(Json(&campaign.alerts))
+    .bind(c.certifications_total)
+    .bind(c.certifications_completed)
+    .bind(c.items_total)
+    .bind(c.items_decided)
+    .bind(c.identities_total)
+    .bind(column(&campaign.source_ids, SourceId::as_str))
+    .execute(&mut *tx)
+    .await
+    .map_err(store_error)?;
+    insert_task_row(tx, task).await?;
+    insert_audit(tx, std::slice::from_ref(audit)).await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_audit(
+    conn: &mut PgConnection,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
     for chunk in events.chunks(CHUNK) {
         sqlx::query(
             "INSERT INTO audit_events (at, actor_identity_id, actor_client_id, action, \
@@ -606,38 +651,7 @@ impl CampaignStore for PostgresStore {
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        let d = &campaign.definition;
-        let c = &campaign.counts;
-        sqlx::query(
-            "INSERT INTO campaigns (id, name, type, deadline, definition, status, owner_id, \
-             created, modified, activated, completed, alerts, certifications_total, \
-             certifications_completed, items_total, items_decided, identities_total, source_ids)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18)",
-        )
-        .bind(campaign.id.as_str())
-        .bind(&d.name)
-        .bind(d.scope.campaign_type().as_str())
-        .bind(d.deadline)
-        .bind(Json(d))
-        .bind(campaign.status.as_str())
-        .bind(campaign.owner.as_str())
-        .bind(campaign.created)
-        .bind(campaign.modified)
-        .bind(campaign.activated)
-        .bind(campaign.completed)
-        .bind(Json(&campaign.alerts))
-        .bind(c.certifications_total)
-        .bind(c.certifications_completed)
-        .bind(c.items_total)
-        .bind(c.items_decided)
-        .bind(c.identities_total)
-        .bind(column(&campaign.source_ids, SourceId::as_str))
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        insert_task_row(&mut tx, task).await?;
-        insert_audit(&mut tx, std::slice::from_ref(audit)).await?;
+        insert_campaign_rows(&mut tx, campaign, task, audit).await?;
         tx.commit().await.map_err(store_error)
     }
 

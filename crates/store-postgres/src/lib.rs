@@ -33,6 +33,7 @@ mod campaigns;
 mod credentials;
 mod error;
 mod import;
+mod templates;
 mod warehouse;
 
 use std::str::FromStr;

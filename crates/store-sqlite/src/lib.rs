@@ -41,6 +41,7 @@ mod codec;
 mod credentials;
 mod error;
 mod import;
+mod templates;
 mod warehouse;
 
 use std::str::FromStr;

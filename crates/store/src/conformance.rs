@@ -50,6 +50,9 @@ macro_rules! conformance_tests {
             warehouse_version_moves_with_each_import,
             item_pages_hold_what_their_items_need,
             decisions_as_reviewer_check_the_reviewer,
+            templates_are_stored_listed_patched_and_deleted,
+            schedules_are_set_due_advanced_and_deleted,
+            an_occurrence_is_claimed_once,
         );
     };
     (@each $factory:path; $($story:ident),+ $(,)?) => {
@@ -2672,4 +2675,358 @@ pub async fn decisions_as_reviewer_check_the_reviewer(store: Arc<dyn Store>) {
             ))
         );
     }
+}
+
+// ---- campaign templates and schedules ----
+
+fn template(id: &str, name: &str, created: DateTime<Utc>) -> template::CampaignTemplate {
+    template::CampaignTemplate {
+        id: id.into(),
+        name: name.into(),
+        description: format!("{name} template"),
+        owner: "ceo".into(),
+        created,
+        modified: None,
+        deadline_duration: Some("P2W".into()),
+        campaign: campaign_definition("Review %Y-%m", CampaignScope::Manager),
+        scheduled: false,
+    }
+}
+
+fn weekly_schedule() -> schedule::Schedule {
+    schedule::Schedule {
+        schedule_type: schedule::ScheduleType::Weekly,
+        months: None,
+        days: Some(schedule::Selector {
+            selector_type: schedule::SelectorType::List,
+            values: vec!["2".into()],
+            interval: None,
+        }),
+        hours: schedule::Selector {
+            selector_type: schedule::SelectorType::List,
+            values: vec!["9".into()],
+            interval: None,
+        },
+        expiration: None,
+        time_zone_id: Some("Europe/Berlin".into()),
+    }
+}
+
+/// Templates read back as written (with `scheduled` from the schedule table); lists filter,
+/// sort, page and count; updates replace the definition; deletion takes the schedule along.
+pub async fn templates_are_stored_listed_patched_and_deleted(store: Arc<dyn Store>) {
+    for (id, name, day) in [
+        ("t1", "Quarterly", 1),
+        ("t2", "Annual", 2),
+        ("t3", "Monthly", 3),
+    ] {
+        store
+            .insert_template(
+                &template(id, name, t(day)),
+                &event("template.created", id, t(day)),
+            )
+            .await
+            .unwrap();
+    }
+    let t1 = store.template(&"t1".into()).await.unwrap().unwrap();
+    assert_eq!(t1, template("t1", "Quarterly", t(1)));
+    assert!(store.template(&"nope".into()).await.unwrap().is_none());
+
+    let all = store.list_templates(&page_query(10)).await.unwrap();
+    let ids: Vec<&str> = all.items.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["t1", "t2", "t3"]);
+    assert_eq!(all.total, Some(3));
+    let by_name = store
+        .list_templates(&filtered(
+            r#"name sw "Q" or id eq "t3""#,
+            &[SortKey::descending("name")],
+        ))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = by_name.items.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["t1", "t3"]);
+    assert_eq!(by_name.total, Some(2));
+    let ranged = store
+        .list_templates(&filtered(r#"id ge "t2" and name ne "Monthly""#, &[]))
+        .await
+        .unwrap();
+    assert_eq!(ranged.items.len(), 1);
+    assert_eq!(ranged.items[0].id.as_str(), "t2");
+    let mut second = page_query(1);
+    second.offset = 1;
+    second.sort = vec![SortKey::ascending("name")];
+    let page = store.list_templates(&second).await.unwrap();
+    assert_eq!(page.items[0].id.as_str(), "t3");
+    assert_eq!(page.total, Some(3));
+
+    let mut changed = t1.clone();
+    changed.name = "Quarterly (new)".into();
+    changed.deadline_duration = None;
+    changed.campaign.description = None;
+    changed.modified = Some(t(5));
+    assert!(store
+        .update_template(&changed, &event("template.updated", "t1", t(5)))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.template(&"t1".into()).await.unwrap().unwrap(),
+        changed
+    );
+    let mut ghost = changed.clone();
+    ghost.id = "ghost".into();
+    assert!(!store
+        .update_template(&ghost, &event("template.updated", "ghost", t(5)))
+        .await
+        .unwrap());
+
+    assert!(store
+        .set_template_schedule(
+            &"t1".into(),
+            &weekly_schedule(),
+            Some(t(10)),
+            t(5),
+            &event("schedule.set", "t1", t(5))
+        )
+        .await
+        .unwrap());
+    assert!(
+        store
+            .template(&"t1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .scheduled
+    );
+    assert!(store
+        .delete_template(&"t1".into(), &event("template.deleted", "t1", t(6)))
+        .await
+        .unwrap());
+    assert!(store.template(&"t1".into()).await.unwrap().is_none());
+    assert!(store
+        .template_schedule(&"t1".into())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.due_schedules(t(28), 10).await.unwrap().is_empty());
+    assert!(!store
+        .delete_template(&"t1".into(), &event("template.deleted", "t1", t(6)))
+        .await
+        .unwrap());
+}
+
+/// A schedule is set (revision 1, then 2 when replaced), found due once `next_due` has come,
+/// moved on only at its current revision, and deleted.
+pub async fn schedules_are_set_due_advanced_and_deleted(store: Arc<dyn Store>) {
+    store
+        .insert_template(
+            &template("t1", "Weekly", t(1)),
+            &event("template.created", "t1", t(1)),
+        )
+        .await
+        .unwrap();
+    assert!(!store
+        .set_template_schedule(
+            &"none".into(),
+            &weekly_schedule(),
+            Some(t(3)),
+            t(1),
+            &event("schedule.set", "none", t(1))
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .set_template_schedule(
+            &"t1".into(),
+            &weekly_schedule(),
+            Some(t(3)),
+            t(1),
+            &event("schedule.set", "t1", t(1))
+        )
+        .await
+        .unwrap());
+    let stored = store
+        .template_schedule(&"t1".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.schedule, weekly_schedule());
+    assert_eq!(stored.revision, 1);
+    assert_eq!(stored.next_due, Some(t(3)));
+    assert_eq!(stored.set_at, t(1));
+
+    assert!(store.due_schedules(t(2), 10).await.unwrap().is_empty());
+    let due = store.due_schedules(t(3), 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].template_id.as_str(), "t1");
+
+    let mut replaced = weekly_schedule();
+    replaced.time_zone_id = Some("UTC".into());
+    assert!(store
+        .set_template_schedule(
+            &"t1".into(),
+            &replaced,
+            Some(t(4)),
+            t(2),
+            &event("schedule.set", "t1", t(2))
+        )
+        .await
+        .unwrap());
+    let stored = store
+        .template_schedule(&"t1".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.revision, 2);
+    assert_eq!(stored.schedule, replaced);
+    // A scheduler that read revision 1 does not move revision 2.
+    let stale = templates::ScheduleAdvance {
+        revision: 1,
+        next: Some(t(20)),
+    };
+    assert!(!store.advance_schedule(&"t1".into(), stale).await.unwrap());
+    let current = templates::ScheduleAdvance {
+        revision: 2,
+        next: Some(t(11)),
+    };
+    assert!(store.advance_schedule(&"t1".into(), current).await.unwrap());
+    assert_eq!(
+        store
+            .template_schedule(&"t1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .next_due,
+        Some(t(11))
+    );
+    // A schedule that will not occur again is never due.
+    let done = templates::ScheduleAdvance {
+        revision: 2,
+        next: None,
+    };
+    assert!(store.advance_schedule(&"t1".into(), done).await.unwrap());
+    assert!(store.due_schedules(t(28), 10).await.unwrap().is_empty());
+
+    assert!(store
+        .delete_template_schedule(&"t1".into(), &event("schedule.deleted", "t1", t(5)))
+        .await
+        .unwrap());
+    assert!(store
+        .template_schedule(&"t1".into())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        !store
+            .template(&"t1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .scheduled
+    );
+    assert!(!store
+        .delete_template_schedule(&"t1".into(), &event("schedule.deleted", "t1", t(5)))
+        .await
+        .unwrap());
+}
+
+/// A scheduled campaign is written with its claim and the schedule's move; a second campaign
+/// for the same occurrence, from any number of concurrent callers, writes nothing.
+pub async fn an_occurrence_is_claimed_once(store: Arc<dyn Store>) {
+    store
+        .insert_template(
+            &template("t1", "Weekly", t(1)),
+            &event("template.created", "t1", t(1)),
+        )
+        .await
+        .unwrap();
+    assert!(store
+        .set_template_schedule(
+            &"t1".into(),
+            &weekly_schedule(),
+            Some(t(3)),
+            t(1),
+            &event("schedule.set", "t1", t(1))
+        )
+        .await
+        .unwrap());
+    let attempts = (0..6).map(|i| {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let id = format!("gen{i}");
+            let campaign = new_campaign(&id, "Review 2026-03", t(3));
+            let run = templates::ScheduledRun {
+                template_id: "t1".into(),
+                occurrence: t(3),
+                campaign_id: id.as_str().into(),
+            };
+            store
+                .insert_scheduled_campaign(
+                    &run,
+                    &campaign,
+                    &task(&format!("{id}-create"), TaskType::CampaignCreate, &id, t(3)),
+                    &event("campaign.created", &id, t(3)),
+                    templates::ScheduleAdvance {
+                        revision: 1,
+                        next: Some(t(10)),
+                    },
+                )
+                .await
+                .unwrap()
+        })
+    });
+    let mut won = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        if attempt.await.unwrap() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "exactly one campaign per occurrence");
+    let runs = store.scheduled_runs(&"t1".into()).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].occurrence, t(3));
+    let campaigns = store.list_campaigns(&page_query(50)).await.unwrap();
+    assert_eq!(campaigns.total, Some(1));
+    assert_eq!(campaigns.items[0].id, runs[0].campaign_id);
+    assert_eq!(
+        store
+            .tasks_of(runs[0].campaign_id.as_str(), true)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .template_schedule(&"t1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .next_due,
+        Some(t(10))
+    );
+    // The next occurrence is claimed on its own.
+    let next = templates::ScheduledRun {
+        template_id: "t1".into(),
+        occurrence: t(10),
+        campaign_id: "gen-next".into(),
+    };
+    assert!(store
+        .insert_scheduled_campaign(
+            &next,
+            &new_campaign("gen-next", "Review 2026-03", t(10)),
+            &task(
+                "gen-next-create",
+                TaskType::CampaignCreate,
+                "gen-next",
+                t(10)
+            ),
+            &event("campaign.created", "gen-next", t(10)),
+            templates::ScheduleAdvance {
+                revision: 1,
+                next: Some(t(17))
+            },
+        )
+        .await
+        .unwrap());
+    assert_eq!(store.scheduled_runs(&"t1".into()).await.unwrap().len(), 2);
 }

@@ -17,10 +17,10 @@
 //! - this file: campaigns, certification and item reads, and the trait's wiring.
 
 mod generation;
-mod list;
+pub(crate) mod list;
 mod outbox;
 mod review;
-mod rows;
+pub(crate) mod rows;
 
 use async_trait::async_trait;
 use attest_domain::campaign::{CampaignStatus, Decision};
@@ -424,6 +424,48 @@ impl SqliteStore {
     }
 }
 
+/// Writes a new campaign with its task and audit event on `tx` (the caller's transaction).
+pub(crate) async fn insert_campaign_rows(
+    tx: &mut SqliteConnection,
+    campaign: &Campaign,
+    task: &Task,
+    audit: &AuditEvent,
+) -> StoreResult<()> {
+    let d = &campaign.definition;
+    sqlx::query(
+        "INSERT INTO campaigns (id, name, type, status, deadline, definition, owner_id, \
+             created, modified, activated, completed, alerts, source_ids, \
+             certifications_total, certifications_completed, items_total, items_decided, \
+             identities_total) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+             ?17, ?18)",
+    )
+    .bind(campaign.id.as_str())
+    .bind(&d.name)
+    .bind(d.scope.campaign_type().as_str())
+    .bind(campaign.status.as_str())
+    .bind(opt_time(d.deadline))
+    .bind(encode_json!("campaign definition", d)?)
+    .bind(campaign.owner.as_str())
+    .bind(encode_time(&campaign.created))
+    .bind(encode_time(&campaign.modified))
+    .bind(opt_time(campaign.activated))
+    .bind(opt_time(campaign.completed))
+    .bind(encode_json!("campaign alerts", &campaign.alerts)?)
+    .bind(encode_json!("campaign sources", &campaign.source_ids)?)
+    .bind(campaign.counts.certifications_total)
+    .bind(campaign.counts.certifications_completed)
+    .bind(campaign.counts.items_total)
+    .bind(campaign.counts.items_decided)
+    .bind(campaign.counts.identities_total)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    outbox::insert_task_row(tx, task).await?;
+    insert_audit(tx, std::slice::from_ref(audit)).await?;
+    Ok(())
+}
+
 /// Reads one certification on `conn`.
 pub(crate) async fn load_certification(
     conn: &mut SqliteConnection,
@@ -530,38 +572,7 @@ impl CampaignStore for SqliteStore {
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        let d = &campaign.definition;
-        sqlx::query(
-            "INSERT INTO campaigns (id, name, type, status, deadline, definition, owner_id, \
-             created, modified, activated, completed, alerts, source_ids, \
-             certifications_total, certifications_completed, items_total, items_decided, \
-             identities_total) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-             ?17, ?18)",
-        )
-        .bind(campaign.id.as_str())
-        .bind(&d.name)
-        .bind(d.scope.campaign_type().as_str())
-        .bind(campaign.status.as_str())
-        .bind(opt_time(d.deadline))
-        .bind(encode_json!("campaign definition", d)?)
-        .bind(campaign.owner.as_str())
-        .bind(encode_time(&campaign.created))
-        .bind(encode_time(&campaign.modified))
-        .bind(opt_time(campaign.activated))
-        .bind(opt_time(campaign.completed))
-        .bind(encode_json!("campaign alerts", &campaign.alerts)?)
-        .bind(encode_json!("campaign sources", &campaign.source_ids)?)
-        .bind(campaign.counts.certifications_total)
-        .bind(campaign.counts.certifications_completed)
-        .bind(campaign.counts.items_total)
-        .bind(campaign.counts.items_decided)
-        .bind(campaign.counts.identities_total)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        outbox::insert_task_row(&mut tx, task).await?;
-        insert_audit(&mut tx, std::slice::from_ref(audit)).await?;
+        insert_campaign_rows(&mut tx, campaign, task, audit).await?;
         tx.commit().await.map_err(db_err)
     }
 
