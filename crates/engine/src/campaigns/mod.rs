@@ -45,6 +45,8 @@ mod access;
 mod decisions;
 mod definition;
 mod generation;
+mod scheduler;
+mod templates;
 mod worker;
 
 use std::collections::HashMap;
@@ -57,6 +59,8 @@ use attest_store::campaigns::{
     CertificationRefusal, CertificationScope, ItemDecision, ItemPage, ListQuery, OrderQuery, Page,
     ReassignTarget,
 };
+use attest_domain::template::TemplateId;
+use attest_store::templates::{ScheduleAdvance, ScheduledRun};
 use attest_store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -64,6 +68,7 @@ use tokio::sync::Notify;
 
 use crate::credentials::Caller;
 
+pub use templates::TemplateDraft;
 pub use worker::{MAX_ATTEMPTS, TASK_LEASE_SECONDS};
 
 /// Most decisions one decide call may carry (SailPoint's limit).
@@ -161,13 +166,38 @@ impl Campaigns {
         definition: CampaignDefinition,
     ) -> EngineResult<Campaign> {
         access::require_manage(caller)?;
+        let created = self
+            .insert_new_campaign(
+                caller.identity_id.clone(),
+                &actor_of(caller),
+                definition,
+                None,
+                json!({}),
+            )
+            .await?;
+        created.ok_or_else(|| invalid("the campaign was not created".to_owned()))
+    }
+
+    /// The one path every new campaign takes (created by a caller, or generated from a
+    /// template now or by its schedule): validates the definition, stores the PENDING campaign
+    /// with its CAMPAIGN_CREATE task and `campaign.created` audit event (whose detail gets
+    /// `detail`'s fields), and wakes the worker. With `claim`, the campaign is written only
+    /// if its schedule occurrence was not claimed before; `None` means it was.
+    pub(crate) async fn insert_new_campaign(
+        &self,
+        owner: IdentityId,
+        actor: &Actor,
+        definition: CampaignDefinition,
+        claim: Option<(TemplateId, DateTime<Utc>, ScheduleAdvance)>,
+        detail: serde_json::Value,
+    ) -> EngineResult<Option<Campaign>> {
         let definition = definition::validate_new(self.store.as_ref(), definition).await?;
         let now = self.clock.now();
         let id = CampaignId(new_id());
         let campaign = Campaign {
             id: id.clone(),
             status: CampaignStatus::Pending,
-            owner: caller.identity_id.clone(),
+            owner,
             created: now,
             modified: now,
             activated: None,
@@ -184,21 +214,34 @@ impl Campaigns {
             json!({}),
             Vec::new(),
         );
-        let audit = audit_event(
-            &actor_of(caller),
-            now,
-            "campaign.created",
-            Some(&id),
-            None,
-            json!({
-                "name": campaign.definition.name,
-                "type": campaign.definition.scope.campaign_type().as_str(),
-                "taskId": task.id,
-            }),
-        );
-        self.store.insert_campaign(&campaign, &task, &audit).await?;
+        let mut audit_detail = json!({
+            "name": campaign.definition.name,
+            "type": campaign.definition.scope.campaign_type().as_str(),
+            "taskId": task.id,
+        });
+        if let (Some(all), Some(extra)) = (audit_detail.as_object_mut(), detail.as_object()) {
+            all.extend(extra.clone());
+        }
+        let audit = audit_event(actor, now, "campaign.created", Some(&id), None, audit_detail);
+        match claim {
+            None => self.store.insert_campaign(&campaign, &task, &audit).await?,
+            Some((template_id, occurrence, advance)) => {
+                let run = ScheduledRun {
+                    template_id,
+                    occurrence,
+                    campaign_id: id.clone(),
+                };
+                let claimed = self
+                    .store
+                    .insert_scheduled_campaign(&run, &campaign, &task, &audit, advance)
+                    .await?;
+                if !claimed {
+                    return Ok(None);
+                }
+            }
+        }
         self.wake.notify_one();
-        Ok(campaign)
+        Ok(Some(campaign))
     }
 
     /// One campaign.
