@@ -54,12 +54,12 @@ use std::sync::Arc;
 
 use attest_domain::campaign::{CampaignEvent, CampaignStatus, Decision};
 use attest_domain::certification::*;
+use attest_domain::template::TemplateId;
 use attest_domain::{Authority, Clock, EntitlementId, Identity, IdentityId, Permission};
 use attest_store::campaigns::{
     CertificationRefusal, CertificationScope, ItemDecision, ItemPage, ListQuery, OrderQuery, Page,
     ReassignTarget,
 };
-use attest_domain::template::TemplateId;
 use attest_store::templates::{ScheduleAdvance, ScheduledRun};
 use attest_store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -222,7 +222,14 @@ impl Campaigns {
         if let (Some(all), Some(extra)) = (audit_detail.as_object_mut(), detail.as_object()) {
             all.extend(extra.clone());
         }
-        let audit = audit_event(actor, now, "campaign.created", Some(&id), None, audit_detail);
+        let audit = audit_event(
+            actor,
+            now,
+            "campaign.created",
+            Some(&id),
+            None,
+            audit_detail,
+        );
         match claim {
             None => self.store.insert_campaign(&campaign, &task, &audit).await?,
             Some((template_id, occurrence, advance)) => {

@@ -51,7 +51,11 @@ pub(super) async fn run_due_schedules(engine: &Campaigns) -> EngineResult<usize>
 }
 
 /// Handles the due occurrence of one schedule; true when this call generated its campaign.
-async fn occur(engine: &Campaigns, stored: &StoredSchedule, now: DateTime<Utc>) -> EngineResult<bool> {
+async fn occur(
+    engine: &Campaigns,
+    stored: &StoredSchedule,
+    now: DateTime<Utc>,
+) -> EngineResult<bool> {
     let id = &stored.template_id;
     let Some(first) = stored.next_due else {
         return Ok(false);
@@ -87,7 +91,13 @@ async fn occur(engine: &Campaigns, stored: &StoredSchedule, now: DateTime<Utc>) 
     });
     let claim = Some((id.clone(), occurrence, advance));
     match engine
-        .insert_new_campaign(template.owner.clone(), &Actor::system(), definition, claim, detail)
+        .insert_new_campaign(
+            template.owner.clone(),
+            &Actor::system(),
+            definition,
+            claim,
+            detail,
+        )
         .await
     {
         Ok(Some(campaign)) => {
@@ -114,7 +124,10 @@ async fn occur(engine: &Campaigns, stored: &StoredSchedule, now: DateTime<Utc>) 
                     "causes": causes,
                 }),
             );
-            engine.store.append_audit(std::slice::from_ref(&audit)).await?;
+            engine
+                .store
+                .append_audit(std::slice::from_ref(&audit))
+                .await?;
             engine.store.advance_schedule(id, advance).await?;
             Ok(false)
         }

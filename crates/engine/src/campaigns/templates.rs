@@ -15,7 +15,9 @@ use attest_domain::template::{
 use attest_store::campaigns::{ListQuery, Page};
 use serde_json::json;
 
-use super::{access, actor_of, audit_event, definition, new_id, Campaigns, EngineError, EngineResult};
+use super::{
+    access, actor_of, audit_event, definition, new_id, Campaigns, EngineError, EngineResult,
+};
 use crate::credentials::Caller;
 
 /// Longest template name, in characters.
@@ -116,7 +118,11 @@ impl Campaigns {
     }
 
     /// One template.
-    pub async fn template(&self, caller: &Caller, id: &TemplateId) -> EngineResult<CampaignTemplate> {
+    pub async fn template(
+        &self,
+        caller: &Caller,
+        id: &TemplateId,
+    ) -> EngineResult<CampaignTemplate> {
         access::require_manage(caller)?;
         self.load_template(id).await
     }
@@ -226,16 +232,18 @@ impl Campaigns {
     }
 
     /// The template's schedule (not found when the template has none).
-    pub async fn template_schedule(&self, caller: &Caller, id: &TemplateId) -> EngineResult<Schedule> {
+    pub async fn template_schedule(
+        &self,
+        caller: &Caller,
+        id: &TemplateId,
+    ) -> EngineResult<Schedule> {
         access::require_manage(caller)?;
         self.load_template(id).await?;
         self.store
             .template_schedule(id)
             .await?
             .map(|stored| stored.schedule)
-            .ok_or_else(|| {
-                EngineError::NotFound(format!("campaign template {id} has no schedule"))
-            })
+            .ok_or_else(|| EngineError::NotFound(format!("campaign template {id} has no schedule")))
     }
 
     /// Sets (or replaces) the template's schedule after checking every field; its first
