@@ -66,6 +66,10 @@ use crate::sailpoint::summaries::{
     IDENTITY_SUMMARY_SORTERS,
 };
 use crate::sailpoint::tasks::{TASK_FILTERS, TASK_SORTERS};
+use crate::sailpoint::templates::{
+    CampaignReferenceOut, CampaignTemplateIn, CampaignTemplateOut, ScheduleIn, ScheduleOut,
+    TEMPLATE_FILTERS, TEMPLATE_SORTERS,
+};
 use crate::sailpoint::{tasks, ErrorMessageOut};
 
 // ---- error bodies ----
@@ -213,6 +217,8 @@ pub enum Resource {
     Certifications,
     /// `/certification-tasks`, `/certification-tasks/v1`.
     CertificationTasks,
+    /// `/campaign-templates`, `/campaign-templates/v1`.
+    CampaignTemplates,
 }
 
 impl Resource {
@@ -222,6 +228,7 @@ impl Resource {
             Resource::Campaigns => "/campaigns",
             Resource::Certifications => "/certifications",
             Resource::CertificationTasks => "/certification-tasks",
+            Resource::CampaignTemplates => "/campaign-templates",
         }
     }
 
@@ -231,6 +238,7 @@ impl Resource {
             Resource::Campaigns => "/campaigns/v1",
             Resource::Certifications => "/certifications/v1",
             Resource::CertificationTasks => "/certification-tasks/v1",
+            Resource::CampaignTemplates => "/campaign-templates/v1",
         }
     }
 }
@@ -244,6 +252,10 @@ pub enum Method {
     Post,
     /// PATCH.
     Patch,
+    /// PUT.
+    Put,
+    /// DELETE.
+    Delete,
 }
 
 impl Method {
@@ -253,6 +265,8 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
         }
     }
 
@@ -261,6 +275,8 @@ impl Method {
             Method::Get => HttpMethod::Get,
             Method::Post => HttpMethod::Post,
             Method::Patch => HttpMethod::Patch,
+            Method::Put => HttpMethod::Put,
+            Method::Delete => HttpMethod::Delete,
         }
     }
 }
@@ -283,6 +299,8 @@ pub enum Body {
     One(SchemaFn),
     /// An array.
     Array(SchemaFn),
+    /// No body (a 204 answer).
+    Empty,
 }
 
 /// A query parameter an operation reads.
@@ -381,6 +399,123 @@ const fn optional_json(body: Body) -> Option<RequestBody> {
 /// Every SailPoint operation Attest serves, once; [`document`] expands the rows into one path
 /// item per family.
 pub const SAILPOINT_OPERATIONS: &[SailPointOperation] = &[
+    // ---- campaign templates ----
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::CampaignTemplates,
+        path: "",
+        operation_id: "createCampaignTemplate",
+        summary: "Create a campaign template owned by the caller.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: json(Body::One(component::<CampaignTemplateIn>)),
+        status: 200,
+        response: Body::One(component::<CampaignTemplateOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::CampaignTemplates,
+        path: "",
+        operation_id: "getCampaignTemplates",
+        summary: "List campaign templates.",
+        families: EVERY_FAMILY,
+        query: &[
+            Query::Paging,
+            Query::Filters(&TEMPLATE_FILTERS),
+            Query::Sorters(&TEMPLATE_SORTERS),
+        ],
+        request: None,
+        status: 200,
+        response: Body::Array(component::<CampaignTemplateOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}",
+        operation_id: "getCampaignTemplate",
+        summary: "Get a campaign template.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::One(component::<CampaignTemplateOut>),
+    },
+    SailPointOperation {
+        method: Method::Patch,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}",
+        operation_id: "patchCampaignTemplate",
+        summary: "Update a campaign template with a JSON Patch (name, description, deadlineDuration, campaign).",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: Some(RequestBody {
+            content_type: "application/json-patch+json",
+            body: Body::Array(component::<JsonPatchOperationIn>),
+            optional: false,
+        }),
+        status: 200,
+        response: Body::One(component::<CampaignTemplateOut>),
+    },
+    SailPointOperation {
+        method: Method::Delete,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}",
+        operation_id: "deleteCampaignTemplate",
+        summary: "Delete a campaign template and its schedule.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 204,
+        response: Body::Empty,
+    },
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}/generate",
+        operation_id: "startGenerateCampaignTemplate",
+        summary: "Generate a campaign from the template now (date placeholders formatted).",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::One(component::<CampaignReferenceOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}/schedule",
+        operation_id: "getCampaignTemplateSchedule",
+        summary: "Get the template's schedule (404 when none is set).",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::One(component::<ScheduleOut>),
+    },
+    SailPointOperation {
+        method: Method::Put,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}/schedule",
+        operation_id: "setCampaignTemplateSchedule",
+        summary: "Set or replace the template's schedule.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: json(Body::One(component::<ScheduleIn>)),
+        status: 204,
+        response: Body::Empty,
+    },
+    SailPointOperation {
+        method: Method::Delete,
+        resource: Resource::CampaignTemplates,
+        path: "/{id}/schedule",
+        operation_id: "deleteCampaignTemplateSchedule",
+        summary: "Delete the template's schedule.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 204,
+        response: Body::Empty,
+    },
     // ---- campaigns ----
     SailPointOperation {
         method: Method::Get,
@@ -828,6 +963,7 @@ impl Schemas {
                 let items = self.add(schema);
                 ArrayBuilder::new().items(items).build().into()
             }
+            Body::Empty => ObjectBuilder::new().build().into(),
         }
     }
 }
@@ -990,6 +1126,7 @@ fn status_text(status: u16) -> &'static str {
     match status {
         200 => "OK",
         202 => "Accepted",
+        204 => "No content: done.",
         400 => "Bad request: the parameters or the body are invalid (every problem in `causes`).",
         401 => "Unauthorized: no valid bearer token.",
         403 => "Forbidden: the caller may not do this.",
@@ -1041,10 +1178,13 @@ fn sailpoint_operation(
                 .build(),
         ));
     }
-    let success = schemas.body(operation.response);
+    let success = match operation.response {
+        Body::Empty => None,
+        body => Some(schemas.body(body)),
+    };
     builder = builder.response(
         operation.status.to_string(),
-        json_response(status_text(operation.status), Some(success)),
+        json_response(status_text(operation.status), success),
     );
     for status in operation.error_statuses() {
         let body = match status {

@@ -116,6 +116,11 @@ pub struct ServeArgs {
     /// How long to wait for requests in flight when shutting down, in seconds (default 30).
     #[arg(long, env = "ATTEST_SHUTDOWN_GRACE", value_name = "SECONDS")]
     pub shutdown_grace: Option<u32>,
+
+    /// How often the campaign template scheduler looks for due occurrences, in seconds
+    /// (default 30; at least 1). A due occurrence's campaign is created within this time.
+    #[arg(long, env = "ATTEST_SCHEDULER_INTERVAL", value_name = "SECONDS")]
+    pub scheduler_interval: Option<u32>,
 }
 
 /// `attest import`.

@@ -32,6 +32,7 @@ pub struct FileConfig {
     shutdown_grace_seconds: Option<u32>,
     rate_limit_per_second: Option<u32>,
     rate_limit_burst: Option<u32>,
+    scheduler_interval_seconds: Option<u32>,
 }
 
 impl FileConfig {
@@ -80,6 +81,8 @@ pub struct ServeSettings {
     pub shutdown_grace: Duration,
     /// Per-client request rate limit.
     pub rate_limit: RateLimit,
+    /// How often the campaign template scheduler runs.
+    pub scheduler_interval: Duration,
 }
 
 impl Settings {
@@ -152,6 +155,12 @@ impl ServeSettings {
                         .unwrap_or(per_second.saturating_mul(2)),
                 }
             },
+            scheduler_interval: Duration::from_secs(u64::from(
+                args.scheduler_interval
+                    .or(file.scheduler_interval_seconds)
+                    .unwrap_or(30)
+                    .max(1),
+            )),
         }
     }
 }

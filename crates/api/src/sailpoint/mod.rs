@@ -30,6 +30,7 @@ pub mod errors;
 pub mod params;
 pub mod summaries;
 pub mod tasks;
+pub mod templates;
 
 use axum::body::Bytes;
 use axum::Router;
@@ -65,10 +66,12 @@ pub fn routes(prefix: &str) -> Router<AppState> {
         "/campaigns/v1" => campaigns::routes(),
         "/certification-tasks/v1" => tasks::routes(),
         "/certifications/v1" => certification_routes(false),
-        "/campaign-templates/v1" | "/campaign-filters/v1" => Router::new(),
+        "/campaign-templates/v1" => templates::routes(),
+        "/campaign-filters/v1" => Router::new(),
         versioned => Router::new()
             .nest("/campaigns", campaigns::routes())
             .nest("/certification-tasks", tasks::routes())
+            .nest("/campaign-templates", templates::routes())
             .nest(
                 "/certifications",
                 certification_routes(versioned == "/beta"),

@@ -100,6 +100,11 @@ impl TestApp {
         }
     }
 
+    /// The router, to serve over a real socket (see `campaign_templates::serve`).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     /// Runs every background task that is due now (generation, activation, ...), as the
     /// worker would; returns how many ran.
     pub async fn run_tasks(&self) -> usize {
@@ -746,5 +751,111 @@ impl CampaignStore for FailingStore {
     }
     async fn append_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
         self.inner.append_audit(events).await
+    }
+}
+
+#[async_trait]
+impl attest_store::TemplateStore for FailingStore {
+    async fn insert_template(
+        &self,
+        template: &attest_domain::template::CampaignTemplate,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner.insert_template(template, audit).await
+    }
+    async fn template(
+        &self,
+        id: &attest_domain::template::TemplateId,
+    ) -> StoreResult<Option<attest_domain::template::CampaignTemplate>> {
+        self.check()?;
+        self.inner.template(id).await
+    }
+    async fn list_templates(
+        &self,
+        query: &ListQuery,
+    ) -> StoreResult<Page<attest_domain::template::CampaignTemplate>> {
+        self.check()?;
+        self.inner.list_templates(query).await
+    }
+    async fn update_template(
+        &self,
+        template: &attest_domain::template::CampaignTemplate,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.update_template(template, audit).await
+    }
+    async fn delete_template(
+        &self,
+        id: &attest_domain::template::TemplateId,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_template(id, audit).await
+    }
+    async fn template_schedule(
+        &self,
+        id: &attest_domain::template::TemplateId,
+    ) -> StoreResult<Option<attest_store::templates::StoredSchedule>> {
+        self.check()?;
+        self.inner.template_schedule(id).await
+    }
+    async fn set_template_schedule(
+        &self,
+        id: &attest_domain::template::TemplateId,
+        schedule: &attest_domain::schedule::Schedule,
+        next_due: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner
+            .set_template_schedule(id, schedule, next_due, at, audit)
+            .await
+    }
+    async fn delete_template_schedule(
+        &self,
+        id: &attest_domain::template::TemplateId,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.delete_template_schedule(id, audit).await
+    }
+    async fn due_schedules(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<attest_store::templates::StoredSchedule>> {
+        self.check()?;
+        self.inner.due_schedules(now, limit).await
+    }
+    async fn advance_schedule(
+        &self,
+        id: &attest_domain::template::TemplateId,
+        advance: attest_store::templates::ScheduleAdvance,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner.advance_schedule(id, advance).await
+    }
+    async fn insert_scheduled_campaign(
+        &self,
+        run: &attest_store::templates::ScheduledRun,
+        campaign: &Campaign,
+        task: &Task,
+        audit: &AuditEvent,
+        advance: attest_store::templates::ScheduleAdvance,
+    ) -> StoreResult<bool> {
+        self.check()?;
+        self.inner
+            .insert_scheduled_campaign(run, campaign, task, audit, advance)
+            .await
+    }
+    async fn scheduled_runs(
+        &self,
+        id: &attest_domain::template::TemplateId,
+    ) -> StoreResult<Vec<attest_store::templates::ScheduledRun>> {
+        self.check()?;
+        self.inner.scheduled_runs(id).await
     }
 }

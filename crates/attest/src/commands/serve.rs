@@ -1,5 +1,6 @@
 //! `attest serve [--listen ADDR] [--demo]`: the HTTP server and, beside it, the background
-//! worker that runs certification tasks (generation, activation, completion, reassignment).
+//! worker that runs certification tasks (generation, activation, completion, reassignment) and
+//! the campaign template scheduler (every `--scheduler-interval` seconds).
 //! Both stop on SIGINT/SIGTERM: the server drains requests in flight, the worker finishes the
 //! task it holds (its lease lets another node take over if it cannot within the grace period).
 
@@ -81,8 +82,18 @@ pub async fn run(
         access_catalog: Default::default(),
     };
     let app = router(state);
+    let scheduler_engine = campaigns.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker_stop = stop_rx.clone();
+    let mut scheduler_stop = stop_rx.clone();
+    let scheduler_interval = serve.scheduler_interval;
+    let scheduler = tokio::spawn(async move {
+        scheduler_engine
+            .run_scheduler(scheduler_interval, async move {
+                let _ = scheduler_stop.wait_for(|stopped| *stopped).await;
+            })
+            .await;
+    });
     let worker = tokio::spawn(async move {
         tracing::info!(worker_id, "certification task worker started");
         campaigns
@@ -112,6 +123,12 @@ pub async fn run(
         tracing::warn!(
             ?grace,
             "the task worker is still busy after the grace period; its lease will expire"
+        );
+    }
+    if tokio::time::timeout(grace, scheduler).await.is_err() {
+        tracing::warn!(
+            ?grace,
+            "the campaign template scheduler is still busy after the grace period"
         );
     }
     store.close().await;

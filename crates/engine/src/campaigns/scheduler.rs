@@ -30,7 +30,26 @@ use super::{audit_event, Campaigns, EngineError, EngineResult};
 /// How many due schedules one tick handles; the rest wait for the next tick.
 const DUE_PER_TICK: u32 = 50;
 
-/// One pass of the scheduler, as the worker runs it: failures are logged, not returned.
+/// Runs [`tick`] every `interval` until `shutdown` completes. `attest serve` runs this beside
+/// the task worker on every node; the campaigns it inserts wake the worker.
+pub(super) async fn run_scheduler(
+    engine: &Campaigns,
+    interval: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    tokio::pin!(shutdown);
+    tracing::info!(?interval, "campaign template scheduler started");
+    loop {
+        tick(engine).await;
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(interval) => {}
+        }
+    }
+    tracing::info!("campaign template scheduler stopped");
+}
+
+/// One pass of the scheduler: failures are logged, not returned.
 pub(super) async fn tick(engine: &Campaigns) {
     if let Err(e) = run_due_schedules(engine).await {
         tracing::warn!(error = %e, "the campaign template scheduler failed; it will try again");

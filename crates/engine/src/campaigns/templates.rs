@@ -312,8 +312,19 @@ impl Campaigns {
 
     /// Generates the campaigns of every schedule occurrence that is due by the clock, one per
     /// occurrence however many engines share the store; returns how many this call generated.
-    /// The task worker calls this on every pass; tests call it after moving the clock.
+    /// [`Campaigns::run_scheduler`] calls this every tick; tests call it after moving the clock.
     pub async fn run_due_schedules(&self) -> EngineResult<usize> {
         super::scheduler::run_due_schedules(self).await
+    }
+
+    /// Runs the scheduler until `shutdown` completes: every `interval`, the due occurrences
+    /// become campaigns (see [`Campaigns::run_due_schedules`]). Any number of nodes may run it
+    /// against one store; each occurrence still generates one campaign.
+    pub async fn run_scheduler(
+        &self,
+        interval: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()> + Send,
+    ) {
+        super::scheduler::run_scheduler(self, interval, shutdown).await
     }
 }

@@ -76,8 +76,6 @@ pub(super) async fn run_worker(
     tokio::pin!(shutdown);
     tracing::info!(worker = %worker_id, "certification task worker started");
     loop {
-        // Due schedule occurrences become campaigns (and so CAMPAIGN_CREATE tasks) first.
-        super::scheduler::tick(engine).await;
         let now = engine.clock.now();
         let lease_until = now + Duration::seconds(TASK_LEASE_SECONDS);
         match engine.store.claim_task(&worker_id, now, lease_until).await {
