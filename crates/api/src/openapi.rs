@@ -54,6 +54,7 @@ use crate::sailpoint::campaigns::{
     CampaignIn, CampaignOut, CampaignView, CampaignsDeleteIn, JsonPatchOperationIn,
     SlimCampaignOut, CAMPAIGN_FILTERS, CAMPAIGN_SORTERS,
 };
+use crate::sailpoint::certifications::CampaignReferenceOut;
 use crate::sailpoint::certifications::{
     AccessReviewItemOut, AccessSummaryOut, IdentityCertificationOut, IdentityReferenceOut,
     PermissionOut, ReviewDecisionIn, ReviewReassignIn, BETA_CERTIFICATION_FILTERS,
@@ -67,8 +68,8 @@ use crate::sailpoint::summaries::{
 };
 use crate::sailpoint::tasks::{TASK_FILTERS, TASK_SORTERS};
 use crate::sailpoint::templates::{
-    CampaignReferenceOut, CampaignTemplateIn, CampaignTemplateOut, ScheduleIn, ScheduleOut,
-    TEMPLATE_FILTERS, TEMPLATE_SORTERS,
+    CampaignTemplateIn, CampaignTemplateOut, ScheduleIn, ScheduleOut, TEMPLATE_FILTERS,
+    TEMPLATE_SORTERS,
 };
 use crate::sailpoint::{tasks, ErrorMessageOut};
 

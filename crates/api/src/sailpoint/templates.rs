@@ -28,10 +28,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::campaigns::{
-    CampaignIn, CampaignOut, CampaignTypeWire, CommentRequirementWire, CorrelatedStatusWire, Names,
-    CAMPAIGN_MANAGERS,
-};
+use super::campaigns::{CampaignIn, CampaignOut, Names, CAMPAIGN_MANAGERS};
+use super::certifications::{CampaignRefTypeWire, CampaignReferenceOut};
 use super::params::{list_query, page_headers, query_params, Collection};
 use super::{parse_body, timestamp};
 use crate::auth::{require_any, Authenticated};
@@ -308,35 +306,6 @@ pub async fn delete_template(
 
 // ---- generate ----
 
-/// SailPoint's `CampaignReference`: what `generate` answers.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CampaignReferenceOut {
-    /// The new campaign's id.
-    pub id: String,
-    /// Its name (placeholders formatted).
-    pub name: String,
-    /// Always `CAMPAIGN`.
-    #[serde(rename = "type")]
-    pub reference_type: CampaignReferenceTypeWire,
-    /// Its type.
-    pub campaign_type: CampaignTypeWire,
-    /// Its description (placeholders formatted).
-    pub description: Option<String>,
-    /// `UNCORRELATED` for SOURCE_OWNER campaigns over uncorrelated accounts.
-    pub correlated_status: CorrelatedStatusWire,
-    /// Which decisions need a comment.
-    pub mandatory_comment_requirement: CommentRequirementWire,
-}
-
-/// The `type` of a `CampaignReference`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub enum CampaignReferenceTypeWire {
-    /// `CAMPAIGN`
-    #[serde(rename = "CAMPAIGN")]
-    Campaign,
-}
-
 /// `POST /campaign-templates/{id}/generate`: generates a campaign from the template now (its
 /// generation then runs in the background, as for any new campaign); 200 with a reference.
 pub async fn generate_campaign(
@@ -356,7 +325,7 @@ pub async fn generate_campaign(
     Ok(Json(CampaignReferenceOut {
         id: campaign.id.0.clone(),
         name: definition.name.clone(),
-        reference_type: CampaignReferenceTypeWire::Campaign,
+        kind: CampaignRefTypeWire::Campaign,
         campaign_type: definition.scope.campaign_type().into(),
         description: definition.description.clone(),
         correlated_status: correlated.into(),
@@ -542,7 +511,9 @@ pub struct ScheduleOut {
     /// The cadence.
     #[serde(rename = "type")]
     pub schedule_type: ScheduleTypeWire,
-    /// ANNUALLY only (`null` otherwise).
+    /// ANNUALLY only (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub months: Option<SelectorOut>,
     /// The days.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -550,10 +521,16 @@ pub struct ScheduleOut {
     pub days: Option<SelectorOut>,
     /// The hours.
     pub hours: SelectorOut,
-    /// No occurrence after this instant (`null`: none).
-    #[serde(serialize_with = "timestamp::serialize_option")]
+    /// No occurrence after this instant (absent: none).
+    #[serde(
+        serialize_with = "timestamp::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false)]
     pub expiration: Option<DateTime<Utc>>,
-    /// The time zone as set (`null`: UTC).
+    /// The time zone as set (absent: UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub time_zone_id: Option<String>,
 }
 
@@ -634,9 +611,13 @@ pub struct TemplateOwnerRefOut {
     /// Always `IDENTITY`.
     #[serde(rename = "type")]
     pub owner_type: super::certifications::IdentityRefTypeWire,
-    /// Display name (else name); `null` if the identity is gone.
+    /// Display name (else name); absent if the identity is gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
-    /// E-mail, if known.
+    /// E-mail, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub email: Option<String>,
 }
 

@@ -180,6 +180,11 @@ fn manager_template(name: &str) -> Value {
     })
 }
 
+/// A token issued now (tokens live an hour; the schedule test moves the clock by weeks).
+async fn fresh(app: &TestApp) -> String {
+    app.token_for("boss", &[Authority::CertAdmin]).await
+}
+
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .unwrap()
@@ -672,7 +677,11 @@ async fn a_schedule_set_over_http_generates_exactly_one_campaign_per_occurrence(
 
         app.clock.set(at("2026-03-31T06:59:59Z"));
         assert_eq!(app.campaigns.run_due_schedules().await.unwrap(), 0);
-        assert_eq!(campaigns(&http.get(filter, &admin).await), 0, "not due yet");
+        assert_eq!(
+            campaigns(&http.get(filter, &fresh(&app).await).await),
+            0,
+            "not due yet"
+        );
 
         app.clock.set(at("2026-03-31T07:00:30Z"));
         let (here, there) = tokio::join!(
@@ -688,7 +697,7 @@ async fn a_schedule_set_over_http_generates_exactly_one_campaign_per_occurrence(
         assert_eq!(another_node.run_due_schedules().await.unwrap(), 0);
         app.run_tasks().await;
 
-        let listed = http.get(filter, &admin).await;
+        let listed = http.get(filter, &fresh(&app).await).await;
         assert_eq!(listed.status, 200, "{:?}", listed.body);
         assert_eq!(campaigns(&listed), 1, "{:?}", listed.body);
         let campaign = &listed.body[0];
@@ -708,7 +717,7 @@ async fn a_schedule_set_over_http_generates_exactly_one_campaign_per_occurrence(
         app.clock.set(at("2026-04-30T07:00:00Z"));
         assert_eq!(another_node.run_due_schedules().await.unwrap(), 1);
         assert_eq!(app.campaigns.run_due_schedules().await.unwrap(), 0);
-        let listed = http.get(filter, &admin).await;
+        let listed = http.get(filter, &fresh(&app).await).await;
         let mut names: Vec<&str> = listed
             .body
             .as_array()
@@ -722,18 +731,21 @@ async fn a_schedule_set_over_http_generates_exactly_one_campaign_per_occurrence(
             ["Month-end review April 2026", "Month-end review March 2026"]
         );
         let template = http
-            .get(&format!("/v3/campaign-templates/{id}"), &admin)
+            .get(&format!("/v3/campaign-templates/{id}"), &fresh(&app).await)
             .await;
         assert_eq!(template.body["scheduled"], true);
 
         // Deleting the schedule stops it.
         let deleted = http
-            .delete(&format!("/v3/campaign-templates/{id}/schedule"), &admin)
+            .delete(
+                &format!("/v3/campaign-templates/{id}/schedule"),
+                &fresh(&app).await,
+            )
             .await;
         assert_eq!(deleted.status, 204);
         app.clock.set(at("2026-05-31T08:00:00Z"));
         assert_eq!(app.campaigns.run_due_schedules().await.unwrap(), 0);
-        assert_eq!(campaigns(&http.get(filter, &admin).await), 2);
+        assert_eq!(campaigns(&http.get(filter, &fresh(&app).await).await), 2);
         assert!(app.clock.now() > start_time());
     })
     .await;
