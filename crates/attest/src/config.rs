@@ -204,6 +204,39 @@ mod tests {
     }
 
     #[test]
+    fn the_scheduler_interval_comes_from_the_flag_then_the_file_then_30_seconds() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let crate::cli::Command::Serve(serve) = cli.command else {
+                panic!("serve")
+            };
+            serve
+        };
+        let file: FileConfig = toml::from_str("scheduler_interval_seconds = 5\n").unwrap();
+        let flag = parse(&["attest", "serve", "--scheduler-interval", "2"]);
+        assert_eq!(
+            ServeSettings::resolve(&flag, &file).scheduler_interval,
+            Duration::from_secs(2)
+        );
+        let plain = parse(&["attest", "serve"]);
+        if std::env::var_os("ATTEST_SCHEDULER_INTERVAL").is_none() {
+            assert_eq!(
+                ServeSettings::resolve(&plain, &file).scheduler_interval,
+                Duration::from_secs(5)
+            );
+            assert_eq!(
+                ServeSettings::resolve(&plain, &FileConfig::default()).scheduler_interval,
+                Duration::from_secs(30)
+            );
+        }
+        let zero = parse(&["attest", "serve", "--scheduler-interval", "0"]);
+        assert_eq!(
+            ServeSettings::resolve(&zero, &file).scheduler_interval,
+            Duration::from_secs(1)
+        );
+    }
+
+    #[test]
     fn unknown_file_keys_are_refused() {
         let err = toml::from_str::<FileConfig>("databse_url = \"x\"").unwrap_err();
         assert!(err.to_string().contains("databse_url"), "{err}");

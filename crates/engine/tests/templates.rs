@@ -560,3 +560,56 @@ async fn templates_are_checked_like_campaigns_and_only_administrators_use_them()
         );
     }
 }
+
+/// The loop `attest serve` runs ([`Campaigns::run_scheduler`]): it generates a due occurrence
+/// on its own and stops when asked. The clock is moved, not waited for; the test waits only
+/// for the loop's next tick (a few milliseconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_loop_generates_due_occurrences_and_stops_when_asked() {
+    for world in worlds("2026-11-02T06:00:00Z").await {
+        let b = world.backend;
+        let template = world
+            .engine
+            .create_template(&admin(), draft("Loop %F %H:%M %Z"))
+            .await
+            .unwrap();
+        world
+            .engine
+            .set_template_schedule(&admin(), &template.id, daily(&["9"], "UTC"))
+            .await
+            .unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let engine = world.engine.clone();
+        let scheduler = tokio::spawn(async move {
+            engine
+                .run_scheduler(std::time::Duration::from_millis(5), async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(campaigns(&world).await.is_empty(), "{b}: not due yet");
+        world.clock.set(utc("2026-11-02T09:00:00Z"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while campaigns(&world).await.is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{b}: the loop did not generate"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // More ticks on the same occurrence add nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let generated = campaigns(&world).await;
+        assert_eq!(generated.len(), 1, "{b}");
+        assert_eq!(
+            generated[0].definition.name, "Loop 2026-11-02 09:00 UTC",
+            "{b}"
+        );
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), scheduler)
+            .await
+            .expect("the scheduler stops when asked")
+            .unwrap();
+    }
+}
