@@ -265,7 +265,7 @@ impl Campaigns {
     /// Applies a campaign's decisions: releases its held orders (all, or those named) for
     /// delivery. Every named order must be a held order of the campaign, else nothing is
     /// released and each offending id is named.
-    pub async fn apply_decisions(
+    pub async fn apply_campaign_decisions(
         &self,
         caller: &Caller,
         campaign: &CampaignId,
