@@ -2677,11 +2677,10 @@ pub async fn decisions_as_reviewer_check_the_reviewer(store: Arc<dyn Store>) {
     }
 }
 
-
 // ---- remediation (issue 4: sinks, apply decisions, delivery, manual completion, scans) ----
 
-use attest_domain::remediation::*;
 use crate::remediation::RemediationOrderQuery;
+use attest_domain::remediation::*;
 
 fn order_query(campaign: &str) -> RemediationOrderQuery {
     RemediationOrderQuery {
@@ -2716,14 +2715,20 @@ async fn signed_revocations(store: &Arc<dyn Store>, id: &str) -> BTreeMap<String
         .await
         .unwrap()
         .unwrap();
-    let orders = store.list_remediation_orders(&order_query(id)).await.unwrap();
+    let orders = store
+        .list_remediation_orders(&order_query(id))
+        .await
+        .unwrap();
     assert_eq!(orders.total, Some(4));
     orders
         .items
         .iter()
         .map(|o| {
             let holder = o.order.identity_id.as_ref().unwrap().as_str().to_owned();
-            (format!("{holder}/{}", o.order.access_id), o.order.id.clone())
+            (
+                format!("{holder}/{}", o.order.access_id),
+                o.order.id.clone(),
+            )
         })
         .collect()
 }
@@ -2796,7 +2801,10 @@ pub async fn remediation_sinks_are_stored_and_removed(store: Arc<dyn Store>) {
 pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn Store>) {
     let orders = signed_revocations(&store, "rm").await;
     let campaign = CampaignId::from("rm");
-    let list = store.list_remediation_orders(&order_query("rm")).await.unwrap();
+    let list = store
+        .list_remediation_orders(&order_query("rm"))
+        .await
+        .unwrap();
     for o in &list.items {
         assert_eq!(o.order.status, OrderStatus::Pending);
         assert_eq!(o.delivery.released_at, None);
@@ -2810,7 +2818,11 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
         .await
         .unwrap();
     // Nothing is delivered before an administrator releases it.
-    assert!(store.claim_order("w0", now, lease(now)).await.unwrap().is_none());
+    assert!(store
+        .claim_order("w0", now, lease(now))
+        .await
+        .unwrap()
+        .is_none());
 
     let (a, b, c, d) = (
         orders["bob/e1"].clone(),
@@ -2833,7 +2845,13 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
     assert_eq!(released, expected);
     // Releasing again releases nothing; another campaign's id releases nothing.
     assert!(store
-        .release_orders(&campaign, Some(&[a.clone()]), None, now, &event("x", "rm", now))
+        .release_orders(
+            &campaign,
+            Some(std::slice::from_ref(&a)),
+            None,
+            now,
+            &event("x", "rm", now)
+        )
         .await
         .unwrap()
         .is_empty());
@@ -2862,7 +2880,11 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
     assert_eq!(a_now.delivery.released_at, Some(now));
     assert_eq!(a_now.delivery.released_by, Some("ceo".into()));
     assert_eq!(a_now.delivery.next_attempt_at, Some(now));
-    assert!(store.remediation_order(&"nope".into()).await.unwrap().is_none());
+    assert!(store
+        .remediation_order(&"nope".into())
+        .await
+        .unwrap()
+        .is_none());
 
     // Three workers each get a different order; a fourth gets none.
     let mut claimed = Vec::new();
@@ -2878,7 +2900,11 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
     }
     let ids: BTreeSet<&OrderId> = claimed.iter().map(|(_, id)| id).collect();
     assert_eq!(ids.len(), 3);
-    assert!(store.claim_order("w4", now, lease(now)).await.unwrap().is_none());
+    assert!(store
+        .claim_order("w4", now, lease(now))
+        .await
+        .unwrap()
+        .is_none());
 
     let (first, second, third) = (
         claimed[0].1.clone(),
@@ -2899,7 +2925,13 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
         .await
         .unwrap());
     assert!(store
-        .record_delivery(&second, "w2", &DeliveryOutcome::Sent, SinkKind::Webhook, now)
+        .record_delivery(
+            &second,
+            "w2",
+            &DeliveryOutcome::Sent,
+            SinkKind::Webhook,
+            now
+        )
         .await
         .unwrap());
     let retried = store.remediation_order(&first).await.unwrap().unwrap();
@@ -2924,7 +2956,13 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
     assert_eq!(again.order.order.id, third);
     assert_eq!(again.order.delivery.attempts, 2);
     assert!(!store
-        .record_delivery(&third, "w3", &DeliveryOutcome::Sent, SinkKind::Webhook, later)
+        .record_delivery(
+            &third,
+            "w3",
+            &DeliveryOutcome::Sent,
+            SinkKind::Webhook,
+            later
+        )
         .await
         .unwrap());
     let failed = DeliveryOutcome::Failed("HTTP 404 Not Found".into());
@@ -2939,7 +2977,11 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
         Some("HTTP 404 Not Found")
     );
     // The retry is not due before its time, then it is, with its attempts counted.
-    assert!(store.claim_order("w6", later, lease(later)).await.unwrap().is_none());
+    assert!(store
+        .claim_order("w6", later, lease(later))
+        .await
+        .unwrap()
+        .is_none());
     let due = store
         .claim_order("w6", t(7), lease(t(7)))
         .await
@@ -2948,7 +2990,13 @@ pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn
     assert_eq!(due.order.order.id, first);
     assert_eq!(due.order.delivery.attempts, 2);
     assert!(store
-        .record_delivery(&first, "w6", &DeliveryOutcome::Sent, SinkKind::Webhook, t(7))
+        .record_delivery(
+            &first,
+            "w6",
+            &DeliveryOutcome::Sent,
+            SinkKind::Webhook,
+            t(7)
+        )
         .await
         .unwrap());
     let status = |status| RemediationOrderQuery {
