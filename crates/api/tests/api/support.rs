@@ -209,8 +209,14 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let csv = headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/csv"));
         let body = if text.is_empty() {
             Value::Null
+        } else if csv {
+            // A CSV download: its text, as a JSON string.
+            Value::String(text)
         } else {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
         };
@@ -306,7 +312,7 @@ pub fn token_request(query: &str, form: Option<&str>) -> Request<Body> {
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    /// The JSON body (`Null` when empty).
+    /// The JSON body (`Null` when empty; a string holding the text of a `text/csv` answer).
     pub body: Value,
 }
 
@@ -831,7 +837,9 @@ impl attest_store::RemediationStore for FailingStore {
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         self.check()?;
-        self.inner.request_remediation_scan(campaign, at, audit).await
+        self.inner
+            .request_remediation_scan(campaign, at, audit)
+            .await
     }
     async fn claim_remediation_scan(
         &self,
