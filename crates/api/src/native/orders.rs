@@ -113,7 +113,11 @@ impl ProvisioningOrderOut {
             released: delivery.released_at.is_some(),
             released_at: delivery.released_at,
             released_by: delivery.released_by.as_ref().map(|i| i.0.clone()),
-            sink: delivery.sink.unwrap_or(SinkKind::Manual).as_str().to_owned(),
+            sink: delivery
+                .sink
+                .unwrap_or(SinkKind::Manual)
+                .as_str()
+                .to_owned(),
             attempts: delivery.attempts,
             last_error: delivery.last_error.clone(),
             next_attempt_at: delivery.next_attempt_at,
@@ -251,15 +255,13 @@ mod tests {
         assert_eq!(query.status, Some(OrderStatus::Pending));
         assert_eq!((query.limit, query.offset), (10, 20));
 
-        let ApiError::BadRequest { causes, .. } =
-            order_query(&params(&[
-                ("status", "LOST"),
-                ("limit", "999"),
-                ("released", "yes"),
-                ("sink", "EMAIL"),
-            ]))
-            .unwrap_err()
-        else {
+        let ApiError::BadRequest { causes, .. } = order_query(&params(&[
+            ("status", "LOST"),
+            ("limit", "999"),
+            ("released", "yes"),
+            ("sink", "EMAIL"),
+        ]))
+        .unwrap_err() else {
             panic!("not a 400");
         };
         assert_eq!(

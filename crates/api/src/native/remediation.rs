@@ -298,17 +298,37 @@ pub async fn export_manual_orders(
                     order.id.0.clone(),
                     order.campaign_id.0.clone(),
                     order.status.as_str().to_owned(),
-                    order.source_id.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+                    order
+                        .source_id
+                        .as_ref()
+                        .map(|s| s.0.clone())
+                        .unwrap_or_default(),
                     order.holder_name.clone(),
-                    order.identity_id.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
-                    order.account_id.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+                    order
+                        .identity_id
+                        .as_ref()
+                        .map(|s| s.0.clone())
+                        .unwrap_or_default(),
+                    order
+                        .account_id
+                        .as_ref()
+                        .map(|s| s.0.clone())
+                        .unwrap_or_default(),
                     order.access_type.as_str().to_owned(),
                     order.access_id.clone(),
                     order.access_name.clone(),
                     order.reason.clone().unwrap_or_default(),
-                    order.reviewer.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+                    order
+                        .reviewer
+                        .as_ref()
+                        .map(|s| s.0.clone())
+                        .unwrap_or_default(),
                     time(&order.due),
-                    o.delivery.released_at.as_ref().map(time).unwrap_or_default(),
+                    o.delivery
+                        .released_at
+                        .as_ref()
+                        .map(time)
+                        .unwrap_or_default(),
                     o.delivery.attempts.to_string(),
                     o.delivery.last_error.clone().unwrap_or_default(),
                 ];

@@ -90,7 +90,8 @@ fn sink_from_row(row: &PgRow, prefix: &str) -> StoreResult<RemediationSink> {
 /// Appends the query's conditions (after a `WHERE TRUE`).
 fn push_conditions(q: &mut QueryBuilder<'_, Postgres>, query: &RemediationOrderQuery) {
     if let Some(campaign) = &query.campaign_id {
-        q.push(" AND o.campaign_id = ").push_bind(campaign.0.clone());
+        q.push(" AND o.campaign_id = ")
+            .push_bind(campaign.0.clone());
     }
     if let Some(status) = query.status {
         q.push(" AND o.status = ").push_bind(status.as_str());

@@ -78,7 +78,12 @@ fn sink_from_row(row: &SqliteRow, prefix: &str) -> StoreResult<RemediationSink> 
         get(row, &format!("{prefix}url"))?,
         get(row, &format!("{prefix}secret"))?,
     )
-    .ok_or_else(|| corrupt("remediation sink", "a webhook or SCIM sink without URL or secret"))?;
+    .ok_or_else(|| {
+        corrupt(
+            "remediation sink",
+            "a webhook or SCIM sink without URL or secret",
+        )
+    })?;
     Ok(RemediationSink {
         source_id: SourceId(get(row, &format!("{prefix}source_id"))?),
         target,
@@ -90,7 +95,8 @@ fn sink_from_row(row: &SqliteRow, prefix: &str) -> StoreResult<RemediationSink> 
 /// Appends the query's conditions (after a `WHERE TRUE`).
 fn push_conditions(q: &mut QueryBuilder<'_, Sqlite>, query: &RemediationOrderQuery) {
     if let Some(campaign) = &query.campaign_id {
-        q.push(" AND o.campaign_id = ").push_bind(campaign.0.clone());
+        q.push(" AND o.campaign_id = ")
+            .push_bind(campaign.0.clone());
     }
     if let Some(status) = query.status {
         q.push(" AND o.status = ").push_bind(status.as_str());

@@ -176,7 +176,12 @@ async fn attempt(engine: &Campaigns, clients: &Clients, claimed: &ClaimedOrder) 
             status: None,
         },
     };
-    outcome_of(order, claimed.order.delivery.attempts, outcome, engine.clock.now())
+    outcome_of(
+        order,
+        claimed.order.delivery.attempts,
+        outcome,
+        engine.clock.now(),
+    )
 }
 
 /// What an attempt's answer means for the order: the shared policy's schedule decides whether

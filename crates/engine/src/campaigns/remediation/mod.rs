@@ -124,8 +124,18 @@ impl SinkRequest {
                     }
                     Some(s) => Some(s.clone()),
                 };
-                unexpected(&mut causes, "baseUrl", self.base_url.is_some(), SinkKind::Webhook);
-                unexpected(&mut causes, "token", self.token.is_some(), SinkKind::Webhook);
+                unexpected(
+                    &mut causes,
+                    "baseUrl",
+                    self.base_url.is_some(),
+                    SinkKind::Webhook,
+                );
+                unexpected(
+                    &mut causes,
+                    "token",
+                    self.token.is_some(),
+                    SinkKind::Webhook,
+                );
                 url.zip(secret)
                     .map(|(url, secret)| SinkTarget::Webhook { url, secret })
             }
@@ -280,7 +290,10 @@ impl Campaigns {
         if let Some(ids) = orders {
             let mut causes = Vec::new();
             if ids.is_empty() {
-                causes.push("orderIds must not be empty (leave it out to release every held order)".to_owned());
+                causes.push(
+                    "orderIds must not be empty (leave it out to release every held order)"
+                        .to_owned(),
+                );
             }
             if ids.len() > MAX_ORDERS_PER_REQUEST {
                 causes.push(format!(

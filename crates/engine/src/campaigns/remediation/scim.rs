@@ -133,9 +133,11 @@ pub(super) async fn deliver(
     } else {
         None
     };
-    let Some((segments, body)) =
-        patch_for(order.access_type, &account.native_identity, group_id.as_deref())
-    else {
+    let Some((segments, body)) = patch_for(
+        order.access_type,
+        &account.native_identity,
+        group_id.as_deref(),
+    ) else {
         return permanent("no SCIM operation carries this order");
     };
     let mut url = match reqwest::Url::parse(base_url) {
@@ -144,7 +146,8 @@ pub(super) async fn deliver(
     };
     match url.path_segments_mut() {
         Ok(mut path) => {
-            path.pop_if_empty().extend(segments.iter().map(String::as_str));
+            path.pop_if_empty()
+                .extend(segments.iter().map(String::as_str));
         }
         Err(()) => return permanent("the SCIM base URL cannot have a path"),
     }
@@ -215,7 +218,10 @@ mod tests {
         );
         let (path, body) = patch_for(ItemAccessType::Account, "u-9", None).unwrap();
         assert_eq!(path, ["Users", "u-9"]);
-        assert_eq!(body["Operations"][0], json!({"op": "replace", "path": "active", "value": false}));
+        assert_eq!(
+            body["Operations"][0],
+            json!({"op": "replace", "path": "active", "value": false})
+        );
         assert!(patch_for(ItemAccessType::Role, "u", Some("g")).is_none());
     }
 }
