@@ -7,9 +7,9 @@
 //!   Release is required for every campaign, not configurable: an order is a change to a
 //!   production system, and Attest's default must be the reviewed one.
 //! - A released order is delivered to its source's sink: WEBHOOK and SCIM sinks by the worker
-//!   ([`delivery`]), MANUAL (the default) by a person who exports the list and marks each order
-//!   done. Delivery state lives in the database and is claimed under a lease, so retries
-//!   survive restarts and several nodes never deliver one order at once.
+//!   (the `delivery` module), MANUAL (the default) by a person who exports the list and marks
+//!   each order done. Delivery state lives in the database and is claimed under a lease, so
+//!   retries survive restarts and several nodes never deliver one order at once.
 //! - Secrets are write-only: accepted by [`Campaigns::put_remediation_sink`], used by the
 //!   delivery, never returned, never logged (they are [`Secret`]s, whose `Debug` hides them).
 //! - ORG_ADMIN / CERT_ADMIN manage sinks and orders; a remediation scan may also be started by
