@@ -49,6 +49,10 @@ use utoipa::openapi::{
 use utoipa::ToSchema;
 
 use crate::native::orders::ProvisioningOrderOut;
+use crate::native::remediation::{
+    ApplyDecisionsIn, ApplyDecisionsOut, MarkOrdersDoneIn, MarkOrdersDoneOut, RemediationSinkIn,
+    RemediationSinkOut,
+};
 use crate::sailpoint::campaigns::{
     AcceptedOut, ActivateCampaignOptionsIn, AdminReviewReassignIn, CampaignCompleteOptionsIn,
     CampaignIn, CampaignOut, CampaignView, CampaignsDeleteIn, JsonPatchOperationIn,
@@ -608,6 +612,19 @@ pub const SAILPOINT_OPERATIONS: &[SailPointOperation] = &[
         families: EVERY_FAMILY,
         query: &[],
         request: optional_json(Body::One(component::<CampaignCompleteOptionsIn>)),
+        status: 202,
+        response: Body::One(component::<AcceptedOut>),
+    },
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::Campaigns,
+        path: "/{id}/run-remediation-scan",
+        operation_id: "startCampaignRemediationScan",
+        summary: "Run the campaign's remediation scan: check every provisioning order against \
+                  the warehouse (VERIFIED or STILL_PRESENT).",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
         status: 202,
         response: Body::One(component::<AcceptedOut>),
     },
@@ -1241,7 +1258,165 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
         None,
     )];
     warehouse.extend(native_errors(&[403]));
-    vec![
+    let sink = schemas.add(component::<RemediationSinkOut>);
+    let mut get_sink = vec![(
+        200,
+        "The source's sink (type MANUAL, configured false, when none is); never its secret.",
+        Some(sink.clone()),
+    )];
+    get_sink.extend(native_errors(&[403, 404]));
+    let mut put_sink = vec![(200, "The sink as stored, without its secret.", Some(sink))];
+    put_sink.extend(native_errors(&[400, 403, 404]));
+    let mut delete_sink = vec![(204, "Removed: the source's orders are manual again.", None)];
+    delete_sink.extend(native_errors(&[403, 404]));
+    let mut apply = vec![(
+        200,
+        "The orders released now.",
+        Some(schemas.add(component::<ApplyDecisionsOut>)),
+    )];
+    apply.extend(native_errors(&[400, 403, 404]));
+    let mut done = vec![(
+        200,
+        "The orders marked done.",
+        Some(schemas.add(component::<MarkOrdersDoneOut>)),
+    )];
+    done.extend(native_errors(&[400, 403]));
+    let mut manual_csv = vec![(
+        200,
+        "text/csv: the released PENDING and FAILED orders of sources without a WEBHOOK or SCIM \
+         sink, spreadsheet formulas neutralised.",
+        None,
+    )];
+    manual_csv.extend(native_errors(&[400, 403]));
+    let order_filters = || {
+        vec![
+            query_parameter(
+                "campaignId",
+                "Only the orders of this campaign.".to_owned(),
+                string_schema(),
+            ),
+            query_parameter(
+                "status",
+                "Only orders in this status.".to_owned(),
+                string_schema().enum_values(Some(
+                    attest_domain::certification::OrderStatus::ALL
+                        .iter()
+                        .map(|s| s.as_str()),
+                )),
+            ),
+            query_parameter(
+                "sourceId",
+                "Only the orders of this source.".to_owned(),
+                string_schema(),
+            ),
+            query_parameter(
+                "released",
+                "Only released (`true`) or held (`false`) orders.".to_owned(),
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            ),
+            query_parameter(
+                "sink",
+                "Only orders whose source's sink is of this type (MANUAL includes sources \
+                 without one)."
+                    .to_owned(),
+                string_schema().enum_values(Some(["WEBHOOK", "SCIM", "MANUAL"])),
+            ),
+            query_parameter(
+                "limit",
+                "Most results to return (0–250, default 250).".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0))
+                    .maximum(Some(250)),
+            ),
+            query_parameter(
+                "offset",
+                "Results to skip (default 0).".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(0)),
+            ),
+        ]
+    };
+    let remediation = vec![
+        OtherOperation {
+            method: Method::Get,
+            path: "/api/v1/sources/{id}/remediation-sink",
+            operation_id: "getRemediationSink",
+            summary: "Where the source's provisioning orders go (WEBHOOK, SCIM or MANUAL).",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: None,
+            responses: get_sink,
+        },
+        OtherOperation {
+            method: Method::Put,
+            path: "/api/v1/sources/{id}/remediation-sink",
+            operation_id: "putRemediationSink",
+            summary: "Configure the source's sink; secrets are write-only.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: Some((
+                "application/json",
+                Some(schemas.add(component::<RemediationSinkIn>)),
+            )),
+            responses: put_sink,
+        },
+        OtherOperation {
+            method: Method::Delete,
+            path: "/api/v1/sources/{id}/remediation-sink",
+            operation_id: "deleteRemediationSink",
+            summary: "Remove the source's sink (its orders become manual).",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: None,
+            responses: delete_sink,
+        },
+        OtherOperation {
+            method: Method::Post,
+            path: "/api/v1/campaigns/{id}/apply-decisions",
+            operation_id: "applyCampaignDecisions",
+            summary: "Release the campaign's held provisioning orders (all, or `orderIds`) for \
+                      delivery.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: Some((
+                "application/json",
+                Some(schemas.add(component::<ApplyDecisionsIn>)),
+            )),
+            responses: apply,
+        },
+        OtherOperation {
+            method: Method::Post,
+            path: "/api/v1/provisioning-orders/mark-done",
+            operation_id: "markProvisioningOrdersDone",
+            summary: "Record that a person carried released orders out.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: Some((
+                "application/json",
+                Some(schemas.add(component::<MarkOrdersDoneIn>)),
+            )),
+            responses: done,
+        },
+        OtherOperation {
+            method: Method::Get,
+            path: "/api/v1/provisioning-orders/manual.csv",
+            operation_id: "exportManualProvisioningOrders",
+            summary: "The released orders waiting for a person, as CSV.",
+            tag: "Native",
+            authenticated: true,
+            query: order_filters(),
+            request: None,
+            responses: manual_csv,
+        },
+    ];
+    let mut operations = vec![
         OtherOperation {
             method: Method::Get,
             path: "/health",
@@ -1324,41 +1499,13 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
             summary: "The revocations that sign-off and completion produced, newest first.",
             tag: "Native",
             authenticated: true,
-            query: vec![
-                query_parameter(
-                    "campaignId",
-                    "Only the orders of this campaign.".to_owned(),
-                    string_schema(),
-                ),
-                query_parameter(
-                    "status",
-                    "Only orders in this status.".to_owned(),
-                    string_schema().enum_values(Some(
-                        attest_domain::certification::OrderStatus::ALL
-                            .iter()
-                            .map(|s| s.as_str()),
-                    )),
-                ),
-                query_parameter(
-                    "limit",
-                    "Most results to return (0–250, default 250).".to_owned(),
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(0))
-                        .maximum(Some(250)),
-                ),
-                query_parameter(
-                    "offset",
-                    "Results to skip (default 0).".to_owned(),
-                    ObjectBuilder::new()
-                        .schema_type(Type::Integer)
-                        .minimum(Some(0)),
-                ),
-            ],
+            query: order_filters(),
             request: None,
             responses: list_orders,
         },
-    ]
+    ];
+    operations.extend(remediation);
+    operations
 }
 
 fn other_operation(operation: OtherOperation) -> PathItem {
@@ -1368,6 +1515,9 @@ fn other_operation(operation: OtherOperation) -> PathItem {
         .tag(operation.tag);
     if operation.authenticated {
         builder = builder.securities(Some(bearer_security()));
+    }
+    for parameter in path_parameters(operation.path) {
+        builder = builder.parameter(parameter);
     }
     for parameter in operation.query {
         builder = builder.parameter(parameter);

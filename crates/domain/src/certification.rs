@@ -649,6 +649,8 @@ pub enum OrderStatus {
     Done,
     /// A later import showed the access gone.
     Verified,
+    /// A remediation scan after the order was released found the access still there.
+    StillPresent,
 }
 
 wire_enum!(OrderStatus {
@@ -657,6 +659,7 @@ wire_enum!(OrderStatus {
     Failed => "FAILED",
     Done => "DONE",
     Verified => "VERIFIED",
+    StillPresent => "STILL_PRESENT",
 });
 
 /// A revocation to carry out on the source that holds the access.

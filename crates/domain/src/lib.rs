@@ -10,6 +10,7 @@ pub mod certification;
 pub mod clock;
 pub mod hierarchy;
 pub mod ids;
+pub mod remediation;
 pub mod schedule;
 pub mod template;
 pub mod values;

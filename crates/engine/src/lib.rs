@@ -8,3 +8,4 @@ pub mod campaigns;
 pub mod credentials;
 pub mod demo;
 pub mod import;
+pub mod webhook;

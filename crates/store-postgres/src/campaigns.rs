@@ -25,6 +25,7 @@ mod candidates;
 mod copy;
 mod decide;
 pub(crate) mod list;
+mod remediation;
 pub(crate) mod rows;
 
 use std::collections::HashMap;

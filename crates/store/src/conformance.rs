@@ -53,6 +53,9 @@ macro_rules! conformance_tests {
             templates_are_stored_listed_patched_and_deleted,
             schedules_are_set_due_advanced_and_deleted,
             an_occurrence_is_claimed_once,
+            remediation_sinks_are_stored_and_removed,
+            remediation_orders_are_released_claimed_and_recorded,
+            remediation_scans_verify_orders_against_the_warehouse,
         );
     };
     (@each $factory:path; $($story:ident),+ $(,)?) => {
@@ -3029,4 +3032,517 @@ pub async fn an_occurrence_is_claimed_once(store: Arc<dyn Store>) {
         .await
         .unwrap());
     assert_eq!(store.scheduled_runs(&"t1".into()).await.unwrap().len(), 2);
+}
+// ---- remediation (issue 4: sinks, apply decisions, delivery, manual completion, scans) ----
+
+use crate::remediation::RemediationOrderQuery;
+use attest_domain::remediation::*;
+
+fn order_query(campaign: &str) -> RemediationOrderQuery {
+    RemediationOrderQuery {
+        campaign_id: Some(campaign.into()),
+        limit: 50,
+        ..RemediationOrderQuery::default()
+    }
+}
+
+/// Every revoke of alice's certification signed off: four held orders (bob's e1 through
+/// bob-ad, bob's e2, carol's e1, carol's role r1), keyed by holder and access.
+async fn signed_revocations(store: &Arc<dyn Store>, id: &str) -> BTreeMap<String, OrderId> {
+    let certs = active_manager_campaign(store, id).await;
+    let alice = &certs["alice"];
+    let decisions: Vec<ItemDecision> = items_of(store, &alice.id)
+        .await
+        .iter()
+        .map(|i| ItemDecision {
+            item_id: i.id,
+            decision: Decision::Revoke,
+            comments: Some("not needed".into()),
+            proposed_end_date: None,
+        })
+        .collect();
+    store
+        .decide(&alice.id, &decisions, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .sign_off(&alice.id, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let orders = store
+        .list_remediation_orders(&order_query(id))
+        .await
+        .unwrap();
+    assert_eq!(orders.total, Some(4));
+    orders
+        .items
+        .iter()
+        .map(|o| {
+            let holder = o.order.identity_id.as_ref().unwrap().as_str().to_owned();
+            (
+                format!("{holder}/{}", o.order.access_id),
+                o.order.id.clone(),
+            )
+        })
+        .collect()
+}
+
+fn webhook_sink(source: &str, at: DateTime<Utc>) -> RemediationSink {
+    RemediationSink {
+        source_id: source.into(),
+        target: SinkTarget::Webhook {
+            url: "https://hooks.example.test/attest".into(),
+            secret: Secret("0123456789abcdef".into()),
+        },
+        updated: at,
+        updated_by: Some("ceo".into()),
+    }
+}
+
+/// A source's sink is stored with its secret, replaced whole, and removed once.
+pub async fn remediation_sinks_are_stored_and_removed(store: Arc<dyn Store>) {
+    let ad = SourceId::from("ad");
+    assert_eq!(store.remediation_sink(&ad).await.unwrap(), None);
+    let webhook = webhook_sink("ad", t(2));
+    store
+        .put_remediation_sink(&webhook, &event("sink", "none", t(2)))
+        .await
+        .unwrap();
+    assert_eq!(store.remediation_sink(&ad).await.unwrap(), Some(webhook));
+    let scim = RemediationSink {
+        source_id: ad.clone(),
+        target: SinkTarget::Scim {
+            base_url: "https://scim.example.test/v2".into(),
+            token: Secret("bearer-token".into()),
+        },
+        updated: t(3),
+        updated_by: None,
+    };
+    store
+        .put_remediation_sink(&scim, &event("sink", "none", t(3)))
+        .await
+        .unwrap();
+    assert_eq!(store.remediation_sink(&ad).await.unwrap(), Some(scim));
+    let manual = RemediationSink {
+        source_id: "crm".into(),
+        target: SinkTarget::Manual,
+        updated: t(3),
+        updated_by: None,
+    };
+    store
+        .put_remediation_sink(&manual, &event("sink", "none", t(3)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.remediation_sink(&"crm".into()).await.unwrap(),
+        Some(manual)
+    );
+    assert!(store
+        .delete_remediation_sink(&ad, &event("sink", "none", t(4)))
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_remediation_sink(&ad, &event("sink", "none", t(4)))
+        .await
+        .unwrap());
+    assert_eq!(store.remediation_sink(&ad).await.unwrap(), None);
+}
+
+/// Orders wait until released; released orders of sources with a WEBHOOK or SCIM sink are
+/// claimed one worker at a time under a lease, each claim counting an attempt; outcomes are
+/// recorded only by the lease holder, retries wait for their time, an expired lease lets
+/// another worker take the order, and released orders are marked done by hand.
+pub async fn remediation_orders_are_released_claimed_and_recorded(store: Arc<dyn Store>) {
+    let orders = signed_revocations(&store, "rm").await;
+    let campaign = CampaignId::from("rm");
+    let list = store
+        .list_remediation_orders(&order_query("rm"))
+        .await
+        .unwrap();
+    for o in &list.items {
+        assert_eq!(o.order.status, OrderStatus::Pending);
+        assert_eq!(o.delivery.released_at, None);
+        assert_eq!(o.delivery.sink, Some(SinkKind::Manual));
+        assert_eq!(o.delivery.attempts, 0);
+    }
+    let now = t(6);
+    let lease = |at: DateTime<Utc>| at + chrono::Duration::minutes(2);
+    store
+        .put_remediation_sink(&webhook_sink("ad", t(5)), &event("sink", "rm", t(5)))
+        .await
+        .unwrap();
+    // Nothing is delivered before an administrator releases it.
+    assert!(store
+        .claim_order("w0", now, lease(now))
+        .await
+        .unwrap()
+        .is_none());
+
+    let (a, b, c, d) = (
+        orders["bob/e1"].clone(),
+        orders["bob/e2"].clone(),
+        orders["carol/e1"].clone(),
+        orders["carol/r1"].clone(),
+    );
+    let released = store
+        .release_orders(
+            &campaign,
+            Some(&[a.clone(), b.clone(), c.clone()]),
+            Some(&"ceo".into()),
+            now,
+            &event("campaign.decisions_applied", "rm", now),
+        )
+        .await
+        .unwrap();
+    let mut expected = vec![a.clone(), b.clone(), c.clone()];
+    expected.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(released, expected);
+    // Releasing again releases nothing; another campaign's id releases nothing.
+    assert!(store
+        .release_orders(
+            &campaign,
+            Some(std::slice::from_ref(&a)),
+            None,
+            now,
+            &event("x", "rm", now)
+        )
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .release_orders(&"other".into(), None, None, now, &event("x", "other", now))
+        .await
+        .unwrap()
+        .is_empty());
+    let held = RemediationOrderQuery {
+        released: Some(false),
+        ..order_query("rm")
+    };
+    let held = store.list_remediation_orders(&held).await.unwrap();
+    assert_eq!(held.total, Some(1));
+    assert_eq!(held.items[0].order.id, d);
+    let webhook = RemediationOrderQuery {
+        sink: Some(SinkKind::Webhook),
+        ..order_query("rm")
+    };
+    // Role r1 has no source, so carol's role order stays manual.
+    assert_eq!(
+        store.list_remediation_orders(&webhook).await.unwrap().total,
+        Some(3)
+    );
+    let a_now = store.remediation_order(&a).await.unwrap().unwrap();
+    assert_eq!(a_now.delivery.released_at, Some(now));
+    assert_eq!(a_now.delivery.released_by, Some("ceo".into()));
+    assert_eq!(a_now.delivery.next_attempt_at, Some(now));
+    assert!(store
+        .remediation_order(&"nope".into())
+        .await
+        .unwrap()
+        .is_none());
+
+    // Three workers each get a different order; a fourth gets none.
+    let mut claimed = Vec::new();
+    for worker in ["w1", "w2", "w3"] {
+        let got = store
+            .claim_order(worker, now, lease(now))
+            .await
+            .unwrap()
+            .expect("a due order");
+        assert_eq!(got.order.delivery.attempts, 1);
+        assert_eq!(got.sink, webhook_sink("ad", t(5)));
+        claimed.push((worker, got.order.order.id.clone()));
+    }
+    let ids: BTreeSet<&OrderId> = claimed.iter().map(|(_, id)| id).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(store
+        .claim_order("w4", now, lease(now))
+        .await
+        .unwrap()
+        .is_none());
+
+    let (first, second, third) = (
+        claimed[0].1.clone(),
+        claimed[1].1.clone(),
+        claimed[2].1.clone(),
+    );
+    // Only the lease holder records.
+    let retry = DeliveryOutcome::Retry {
+        error: "HTTP 503 Service Unavailable".into(),
+        retry_at: t(7),
+    };
+    assert!(!store
+        .record_delivery(&first, "w9", &retry, SinkKind::Webhook, now)
+        .await
+        .unwrap());
+    assert!(store
+        .record_delivery(&first, "w1", &retry, SinkKind::Webhook, now)
+        .await
+        .unwrap());
+    assert!(store
+        .record_delivery(
+            &second,
+            "w2",
+            &DeliveryOutcome::Sent,
+            SinkKind::Webhook,
+            now
+        )
+        .await
+        .unwrap());
+    let retried = store.remediation_order(&first).await.unwrap().unwrap();
+    assert_eq!(retried.order.status, OrderStatus::Pending);
+    assert_eq!(
+        retried.delivery.last_error.as_deref(),
+        Some("HTTP 503 Service Unavailable")
+    );
+    assert_eq!(retried.delivery.next_attempt_at, Some(t(7)));
+    let sent = store.remediation_order(&second).await.unwrap().unwrap();
+    assert_eq!(sent.order.status, OrderStatus::Sent);
+    assert_eq!(sent.delivery.sent_at, Some(now));
+    assert_eq!(sent.delivery.next_attempt_at, None);
+
+    // w3 died: once its lease has run out, w5 takes the order; w3's late answer is ignored.
+    let later = now + chrono::Duration::hours(1);
+    let again = store
+        .claim_order("w5", later, lease(later))
+        .await
+        .unwrap()
+        .expect("the order whose lease ran out");
+    assert_eq!(again.order.order.id, third);
+    assert_eq!(again.order.delivery.attempts, 2);
+    assert!(!store
+        .record_delivery(
+            &third,
+            "w3",
+            &DeliveryOutcome::Sent,
+            SinkKind::Webhook,
+            later
+        )
+        .await
+        .unwrap());
+    let failed = DeliveryOutcome::Failed("HTTP 404 Not Found".into());
+    assert!(store
+        .record_delivery(&third, "w5", &failed, SinkKind::Webhook, later)
+        .await
+        .unwrap());
+    let third_now = store.remediation_order(&third).await.unwrap().unwrap();
+    assert_eq!(third_now.order.status, OrderStatus::Failed);
+    assert_eq!(
+        third_now.delivery.last_error.as_deref(),
+        Some("HTTP 404 Not Found")
+    );
+    // The retry is not due before its time, then it is, with its attempts counted.
+    assert!(store
+        .claim_order("w6", later, lease(later))
+        .await
+        .unwrap()
+        .is_none());
+    let due = store
+        .claim_order("w6", t(7), lease(t(7)))
+        .await
+        .unwrap()
+        .expect("the retry is due");
+    assert_eq!(due.order.order.id, first);
+    assert_eq!(due.order.delivery.attempts, 2);
+    assert!(store
+        .record_delivery(
+            &first,
+            "w6",
+            &DeliveryOutcome::Sent,
+            SinkKind::Webhook,
+            t(7)
+        )
+        .await
+        .unwrap());
+    let status = |status| RemediationOrderQuery {
+        status: Some(status),
+        ..order_query("rm")
+    };
+    assert_eq!(
+        store
+            .list_remediation_orders(&status(OrderStatus::Sent))
+            .await
+            .unwrap()
+            .total,
+        Some(2)
+    );
+
+    // Done by hand: released orders only, once.
+    let done = store
+        .mark_orders_done(
+            &[third.clone(), d.clone(), "nope".into()],
+            Some(&"ceo".into()),
+            t(8),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, vec![third.clone()]);
+    let third_done = store.remediation_order(&third).await.unwrap().unwrap();
+    assert_eq!(third_done.order.status, OrderStatus::Done);
+    assert_eq!(third_done.delivery.done_at, Some(t(8)));
+    assert_eq!(third_done.delivery.done_by, Some("ceo".into()));
+    assert!(store
+        .mark_orders_done(&[third], None, t(9), &[])
+        .await
+        .unwrap()
+        .is_empty());
+    // The orders' own list shows the same statuses.
+    let plain = store
+        .list_orders(&OrderQuery {
+            campaign_id: Some("rm".into()),
+            status: Some(OrderStatus::Done),
+            limit: 10,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(plain.total, Some(1));
+}
+
+/// A scan checks every order of the campaign against the warehouse: gone is VERIFIED, present
+/// is STILL_PRESENT for released orders and stays PENDING for held ones; scans are claimed
+/// like tasks and may be queued again.
+pub async fn remediation_scans_verify_orders_against_the_warehouse(store: Arc<dyn Store>) {
+    let orders = signed_revocations(&store, "sc").await;
+    let campaign = CampaignId::from("sc");
+    let (a, b, c, d) = (
+        orders["bob/e1"].clone(),
+        orders["bob/e2"].clone(),
+        orders["carol/e1"].clone(),
+        orders["carol/r1"].clone(),
+    );
+    store
+        .release_orders(
+            &campaign,
+            Some(&[a.clone(), b.clone(), c.clone()]),
+            None,
+            t(6),
+            &event("campaign.decisions_applied", "sc", t(6)),
+        )
+        .await
+        .unwrap();
+    // The source removed bob's e1 (held through bob-ad); the rest is still there.
+    let mut tx = store.begin_import(t(9)).await.unwrap();
+    let mut discovered = assignment(Some("bob"), None, AccessType::Entitlement, "e2");
+    discovered.origin = Origin::Discovered;
+    let mut modelled = assignment(Some("carol"), None, AccessType::Role, "r1");
+    modelled.origin = Origin::RoleModel;
+    let rows = [
+        discovered,
+        assignment(Some("carol"), None, AccessType::Entitlement, "e1"),
+        modelled,
+        assignment(Some("alice"), None, AccessType::Entitlement, "e2"),
+        assignment(Some("dave"), None, AccessType::AccessProfile, "ap1"),
+        assignment(None, Some("orphan"), AccessType::Entitlement, "e1"),
+        assignment(None, Some("svc"), AccessType::Entitlement, "e2"),
+    ];
+    let staged_rows: Vec<StagedAssignment> = rows
+        .into_iter()
+        .zip(2..)
+        .map(|(a, line)| staged(line, a))
+        .collect();
+    tx.stage_assignments(&staged_rows).await.unwrap();
+    tx.merge_assignments().await.unwrap();
+    tx.commit().await.unwrap();
+
+    let lease = t(10) + chrono::Duration::minutes(10);
+    assert!(store
+        .claim_remediation_scan("w1", t(10), lease)
+        .await
+        .unwrap()
+        .is_none());
+    for _ in 0..2 {
+        store
+            .request_remediation_scan(&campaign, t(10), &event("scan", "sc", t(10)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .claim_remediation_scan("w1", t(10), lease)
+            .await
+            .unwrap(),
+        Some(campaign.clone())
+    );
+    assert!(store
+        .claim_remediation_scan("w2", t(10), lease)
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        store
+            .run_remediation_scan(&campaign, "w2", t(10))
+            .await
+            .unwrap(),
+        None
+    );
+    let outcome = store
+        .run_remediation_scan(&campaign, "w1", t(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        outcome,
+        ScanOutcome {
+            verified: 1,
+            still_present: 2,
+            held: 1,
+        }
+    );
+    let status_of = |id: OrderId| {
+        let store = store.clone();
+        async move { store.remediation_order(&id).await.unwrap().unwrap() }
+    };
+    let verified = status_of(a.clone()).await;
+    assert_eq!(verified.order.status, OrderStatus::Verified);
+    assert_eq!(verified.delivery.scanned_at, Some(t(10)));
+    assert_eq!(status_of(b).await.order.status, OrderStatus::StillPresent);
+    assert_eq!(status_of(c).await.order.status, OrderStatus::StillPresent);
+    let held = status_of(d.clone()).await;
+    assert_eq!(held.order.status, OrderStatus::Pending);
+    assert_eq!(held.delivery.scanned_at, Some(t(10)));
+    // A verified order is not delivered any more.
+    store
+        .put_remediation_sink(&webhook_sink("ad", t(10)), &event("sink", "sc", t(10)))
+        .await
+        .unwrap();
+    assert!(store
+        .claim_order("w1", t(11), t(11) + chrono::Duration::minutes(2))
+        .await
+        .unwrap()
+        .is_none());
+
+    // Done, the scan is not claimed again until it is asked for again; a failed run is
+    // queued again for later.
+    assert!(store
+        .claim_remediation_scan("w1", t(11), t(11) + chrono::Duration::minutes(10))
+        .await
+        .unwrap()
+        .is_none());
+    store
+        .request_remediation_scan(&campaign, t(12), &event("scan", "sc", t(12)))
+        .await
+        .unwrap();
+    let lease = t(12) + chrono::Duration::minutes(10);
+    assert!(store
+        .claim_remediation_scan("w3", t(12), lease)
+        .await
+        .unwrap()
+        .is_some());
+    store
+        .retry_remediation_scan(&campaign, "w3", "storage failed", t(13))
+        .await
+        .unwrap();
+    assert!(store
+        .claim_remediation_scan("w3", t(12), lease)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .claim_remediation_scan("w4", t(13), t(13) + chrono::Duration::minutes(10))
+        .await
+        .unwrap()
+        .is_some());
 }

@@ -10,9 +10,11 @@
 
 pub mod campaigns;
 pub mod conformance;
+pub mod remediation;
 pub mod templates;
 
 pub use campaigns::CampaignStore;
+pub use remediation::RemediationStore;
 pub use templates::TemplateStore;
 
 use async_trait::async_trait;
@@ -63,7 +65,13 @@ impl Backend {
 
 /// Everything Attest stores, in one object the application holds as `Arc<dyn Store>`.
 pub trait Store:
-    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore + TemplateStore
+    SystemStore
+    + WarehouseStore
+    + ImportStore
+    + CredentialStore
+    + CampaignStore
+    + TemplateStore
+    + RemediationStore
 {
 }
 
@@ -73,7 +81,8 @@ impl<
             + ImportStore
             + CredentialStore
             + CampaignStore
-            + TemplateStore,
+            + TemplateStore
+            + RemediationStore,
     > Store for T
 {
 }

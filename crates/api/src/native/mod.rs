@@ -9,10 +9,11 @@
 
 pub mod me;
 pub mod orders;
+pub mod remediation;
 pub mod warehouse;
 
 use attest_domain::Authority;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::auth::require_any;
@@ -42,5 +43,24 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/provisioning-orders",
             get(orders::list_provisioning_orders).route_layer(require_any(ORDER_READERS)),
+        )
+        .route(
+            "/provisioning-orders/manual.csv",
+            get(remediation::export_manual_orders).route_layer(require_any(ORDER_READERS)),
+        )
+        .route(
+            "/provisioning-orders/mark-done",
+            post(remediation::mark_orders_done).route_layer(require_any(ORDER_READERS)),
+        )
+        .route(
+            "/campaigns/{id}/apply-decisions",
+            post(remediation::apply_decisions).route_layer(require_any(ORDER_READERS)),
+        )
+        .route(
+            "/sources/{id}/remediation-sink",
+            get(remediation::get_remediation_sink)
+                .put(remediation::put_remediation_sink)
+                .delete(remediation::delete_remediation_sink)
+                .route_layer(require_any(ORDER_READERS)),
         )
 }

@@ -90,6 +90,11 @@ pub fn routes() -> Router<AppState> {
             "/{id}/reassign",
             post(reassign_certifications).route_layer(require_any(CAMPAIGN_MANAGERS)),
         )
+        .route(
+            "/{id}/run-remediation-scan",
+            post(super::remediation_scan::start_campaign_remediation_scan)
+                .route_layer(require_any(CAMPAIGN_READERS)),
+        )
 }
 
 // ---- wire enums ----

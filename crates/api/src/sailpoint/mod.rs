@@ -28,6 +28,7 @@ pub mod catalog;
 pub mod certifications;
 pub mod errors;
 pub mod params;
+pub mod remediation_scan;
 pub mod summaries;
 pub mod tasks;
 pub mod templates;

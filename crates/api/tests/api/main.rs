@@ -15,6 +15,7 @@ mod native;
 mod oauth;
 mod openapi;
 mod rate_limit;
+mod remediation;
 mod request_id;
 mod summaries;
 mod tasks;

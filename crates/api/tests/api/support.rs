@@ -214,8 +214,14 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let csv = headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/csv"));
         let body = if text.is_empty() {
             Value::Null
+        } else if csv {
+            // A CSV download: its text, as a JSON string.
+            Value::String(text)
         } else {
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
         };
@@ -311,7 +317,7 @@ pub fn token_request(query: &str, form: Option<&str>) -> Request<Body> {
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
-    /// The JSON body (`Null` when empty).
+    /// The JSON body (`Null` when empty; a string holding the text of a `text/csv` answer).
     pub body: Value,
 }
 
@@ -857,5 +863,122 @@ impl attest_store::TemplateStore for FailingStore {
     ) -> StoreResult<Vec<attest_store::templates::ScheduledRun>> {
         self.check()?;
         self.inner.scheduled_runs(id).await
+    }
+}
+
+#[async_trait]
+impl attest_store::RemediationStore for FailingStore {
+    async fn remediation_sink(
+        &self,
+        source: &SourceId,
+    ) -> StoreResult<Option<attest_domain::remediation::RemediationSink>> {
+        self.inner.remediation_sink(source).await
+    }
+    async fn put_remediation_sink(
+        &self,
+        sink: &attest_domain::remediation::RemediationSink,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.inner.put_remediation_sink(sink, audit).await
+    }
+    async fn delete_remediation_sink(
+        &self,
+        source: &SourceId,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner.delete_remediation_sink(source, audit).await
+    }
+    async fn list_remediation_orders(
+        &self,
+        query: &attest_store::remediation::RemediationOrderQuery,
+    ) -> StoreResult<Page<attest_domain::remediation::RemediationOrder>> {
+        self.inner.list_remediation_orders(query).await
+    }
+    async fn remediation_order(
+        &self,
+        id: &OrderId,
+    ) -> StoreResult<Option<attest_domain::remediation::RemediationOrder>> {
+        self.inner.remediation_order(id).await
+    }
+    async fn release_orders(
+        &self,
+        campaign: &CampaignId,
+        orders: Option<&[OrderId]>,
+        by: Option<&IdentityId>,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Vec<OrderId>> {
+        self.inner
+            .release_orders(campaign, orders, by, at, audit)
+            .await
+    }
+    async fn claim_order(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<attest_store::remediation::ClaimedOrder>> {
+        self.inner.claim_order(worker, now, lease_until).await
+    }
+    async fn record_delivery(
+        &self,
+        order: &OrderId,
+        worker: &str,
+        outcome: &attest_domain::remediation::DeliveryOutcome,
+        sink: attest_domain::remediation::SinkKind,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.inner
+            .record_delivery(order, worker, outcome, sink, at)
+            .await
+    }
+    async fn mark_orders_done(
+        &self,
+        orders: &[OrderId],
+        by: Option<&IdentityId>,
+        at: DateTime<Utc>,
+        audits: &[AuditEvent],
+    ) -> StoreResult<Vec<OrderId>> {
+        self.inner.mark_orders_done(orders, by, at, audits).await
+    }
+    async fn request_remediation_scan(
+        &self,
+        campaign: &CampaignId,
+        at: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.check()?;
+        self.inner
+            .request_remediation_scan(campaign, at, audit)
+            .await
+    }
+    async fn claim_remediation_scan(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<CampaignId>> {
+        self.inner
+            .claim_remediation_scan(worker, now, lease_until)
+            .await
+    }
+    async fn run_remediation_scan(
+        &self,
+        campaign: &CampaignId,
+        worker: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<attest_domain::remediation::ScanOutcome>> {
+        self.inner.run_remediation_scan(campaign, worker, at).await
+    }
+    async fn retry_remediation_scan(
+        &self,
+        campaign: &CampaignId,
+        worker: &str,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.inner
+            .retry_remediation_scan(campaign, worker, error, retry_at)
+            .await
     }
 }

@@ -45,6 +45,7 @@ mod access;
 mod decisions;
 mod definition;
 mod generation;
+pub mod remediation;
 mod scheduler;
 mod templates;
 mod worker;
@@ -136,6 +137,7 @@ pub struct Campaigns {
     wake: Arc<Notify>,
     settled: Arc<SettledCampaigns>,
     known: Arc<KnownCertifications>,
+    remediation: remediation::delivery::ClientCell,
 }
 
 impl std::fmt::Debug for Campaigns {
@@ -154,6 +156,7 @@ impl Campaigns {
             // Campaigns are few; certifications are one per reviewer of every running campaign.
             settled: Arc::new(SettledCampaigns::new(4096)),
             known: Arc::new(KnownCertifications::new(65_536)),
+            remediation: Default::default(),
         }
     }
 

@@ -91,7 +91,13 @@ pub(super) async fn run_worker(
                     _ = std::future::ready(()) => continue,
                 }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                // No task is due: deliver released provisioning orders and run remediation
+                // scans (`remediation::delivery`).
+                if let Err(e) = super::remediation::delivery::run_due(engine, &worker_id).await {
+                    tracing::warn!(error = %e, "remediation delivery failed; it resumes next round");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "claiming a certification task failed"),
         }
         tokio::select! {

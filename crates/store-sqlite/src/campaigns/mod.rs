@@ -19,6 +19,7 @@
 mod generation;
 pub(crate) mod list;
 mod outbox;
+mod remediation;
 mod review;
 pub(crate) mod rows;
 
