@@ -82,7 +82,10 @@ async fn allocate(conn: &mut PgConnection, n: i64) -> StoreResult<i64> {
 }
 
 /// Appends audit events, in order, with one statement.
-async fn insert_audit(conn: &mut PgConnection, events: &[AuditEvent]) -> StoreResult<()> {
+pub(crate) async fn insert_audit(
+    conn: &mut PgConnection,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
     for chunk in events.chunks(CHUNK) {
         sqlx::query(
             "INSERT INTO audit_events (at, actor_identity_id, actor_client_id, action, \

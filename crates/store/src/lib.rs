@@ -8,9 +8,11 @@
 //! All writes that belong together happen in one transaction: an import is one
 //! [`ImportTx`], committed whole or rolled back whole.
 
+pub mod campaign_filters;
 pub mod campaigns;
 pub mod conformance;
 
+pub use campaign_filters::CampaignFilterStore;
 pub use campaigns::CampaignStore;
 
 use async_trait::async_trait;
@@ -61,11 +63,20 @@ impl Backend {
 
 /// Everything Attest stores, in one object the application holds as `Arc<dyn Store>`.
 pub trait Store:
-    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore
+    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore + CampaignFilterStore
 {
 }
 
-impl<T: SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore> Store for T {}
+impl<
+        T: SystemStore
+            + WarehouseStore
+            + ImportStore
+            + CredentialStore
+            + CampaignStore
+            + CampaignFilterStore,
+    > Store for T
+{
+}
 
 /// Lifecycle and health of the database itself.
 #[async_trait]
