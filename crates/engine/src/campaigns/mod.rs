@@ -44,6 +44,7 @@
 mod access;
 mod decisions;
 mod definition;
+mod filters;
 mod generation;
 mod worker;
 
@@ -64,6 +65,7 @@ use tokio::sync::Notify;
 
 use crate::credentials::Caller;
 
+pub use filters::FilterDraft;
 pub use worker::{MAX_ATTEMPTS, TASK_LEASE_SECONDS};
 
 /// Most decisions one decide call may carry (SailPoint's limit).
