@@ -121,6 +121,7 @@ pub struct CampaignFilterDetailsOut {
     pub name: String,
     /// Description (left out when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
     /// The creator's display name (`Attest` for system filters).
     pub owner: Option<String>,

@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod campaign_filters;
 mod campaigns;
 mod certifications;
 mod families;
