@@ -9,7 +9,9 @@
 //!
 //! SailPoint's v3 to v2026 specifications name the update operation's path parameter
 //! `filterId` (a known upstream defect; the v1 specification says `id`); the URL is the same,
-//! so one route serves both.
+//! so one route serves both. SDKs generated from those specifications (sailpoint 1.4.x) leave
+//! the path template unfilled and send `/campaign-filters/{id}` literally; the update then
+//! takes the filter's id from the body, which their model requires.
 
 use std::collections::HashMap;
 
@@ -510,6 +512,10 @@ pub async fn get_campaign_filter(
     Ok(Json(filter.into()))
 }
 
+/// Path segments that are an SDK's unfilled path template rather than an id (see
+/// [`update_campaign_filter`]).
+const UNFILLED_TEMPLATES: &[&str] = &["{id}", "{filterId}"];
+
 /// `POST /campaign-filters/{id}`: replaces the filter's name, description, mode and criteria.
 pub async fn update_campaign_filter(
     State(state): State<AppState>,
@@ -518,7 +524,27 @@ pub async fn update_campaign_filter(
     body: Bytes,
 ) -> Result<Json<CampaignFilterDetailsOut>, ApiError> {
     let input: CampaignFilterDetailsIn = parse_body(&body)?;
-    if let Some(given) = input.id.as_deref().filter(|given| !given.is_empty()) {
+    let given = input.id.as_deref().filter(|given| !given.is_empty());
+    // SailPoint's v3-v2026 specifications name the path parameter `filterId` in a path written
+    // `/campaign-filters/{id}`, so the SDKs generated from them (sailpoint 1.4.x) never fill
+    // it in and send the template itself; their model requires `id` in the body, so that is
+    // the filter meant.
+    let id = if UNFILLED_TEMPLATES.contains(&id.as_str()) {
+        match given {
+            Some(given) => given.to_owned(),
+            None => {
+                return Err(ApiError::BadRequest {
+                    message: "The campaign filter is invalid.".to_owned(),
+                    causes: vec![format!(
+                        "id: the path names no filter (\"{id}\"), so the body's id is required"
+                    )],
+                })
+            }
+        }
+    } else {
+        id
+    };
+    if let Some(given) = given {
         if given != id {
             return Err(ApiError::BadRequest {
                 message: "The campaign filter is invalid.".to_owned(),

@@ -359,6 +359,22 @@ async fn bodies_and_parameters_are_checked_naming_each_problem() {
                 causes(&response.body),
                 [format!("id: \"{unknown}\" is not the id in the path ({id})")]
             );
+            // SDK 1.4.x sends the unfilled template `{id}` (SailPoint's path parameter is
+            // misnamed); the body's id names the filter then.
+            let mut renamed = good.clone();
+            renamed["id"] = json!(id);
+            renamed["name"] = json!("Renamed through the template");
+            let response = app.post(&format!("{base}/%7Bid%7D"), &admin, &renamed).await;
+            assert_eq!(response.status, 200, "{}", response.body);
+            assert_eq!(response.body["id"], id);
+            let read = app.get(&format!("{base}/{id}"), Some(&admin)).await;
+            assert_eq!(read.body["name"], "Renamed through the template");
+            let response = app.post(&format!("{base}/%7BfilterId%7D"), &admin, &good).await;
+            assert_eq!(response.status, 400);
+            assert_eq!(
+                causes(&response.body),
+                ["id: the path names no filter (\"{filterId}\"), so the body's id is required"]
+            );
             let system = SYSTEM_IDS[0];
             let response = app.post(&format!("{base}/{system}"), &admin, &good).await;
             assert_eq!(response.status, 400);
