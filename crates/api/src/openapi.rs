@@ -53,6 +53,9 @@ use crate::native::remediation::{
     ApplyDecisionsIn, ApplyDecisionsOut, MarkOrdersDoneIn, MarkOrdersDoneOut, RemediationSinkIn,
     RemediationSinkOut,
 };
+use crate::sailpoint::campaign_filters::{
+    CampaignFilterDetailsIn, CampaignFilterDetailsOut, CampaignFilterListOut,
+};
 use crate::sailpoint::campaigns::{
     AcceptedOut, ActivateCampaignOptionsIn, AdminReviewReassignIn, CampaignCompleteOptionsIn,
     CampaignIn, CampaignOut, CampaignView, CampaignsDeleteIn, JsonPatchOperationIn,
@@ -224,6 +227,8 @@ pub enum Resource {
     CertificationTasks,
     /// `/campaign-templates`, `/campaign-templates/v1`.
     CampaignTemplates,
+    /// `/campaign-filters`, `/campaign-filters/v1`.
+    CampaignFilters,
 }
 
 impl Resource {
@@ -234,6 +239,7 @@ impl Resource {
             Resource::Certifications => "/certifications",
             Resource::CertificationTasks => "/certification-tasks",
             Resource::CampaignTemplates => "/campaign-templates",
+            Resource::CampaignFilters => "/campaign-filters",
         }
     }
 
@@ -244,6 +250,7 @@ impl Resource {
             Resource::Certifications => "/certifications/v1",
             Resource::CertificationTasks => "/certification-tasks/v1",
             Resource::CampaignTemplates => "/campaign-templates/v1",
+            Resource::CampaignFilters => "/campaign-filters/v1",
         }
     }
 }
@@ -297,14 +304,16 @@ pub fn component<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) -> String 
     name
 }
 
-/// A JSON body: one `T`, or an array of them.
+/// A JSON body: one `T`, or an array of them; or none.
 #[derive(Debug, Clone, Copy)]
 pub enum Body {
     /// One object.
     One(SchemaFn),
     /// An array.
     Array(SchemaFn),
-    /// No body (a 204 answer).
+    /// An array of strings (e.g. the ids of a bulk delete).
+    Strings,
+    /// No body (a 204).
     Empty,
 }
 
@@ -323,6 +332,8 @@ pub enum Query {
     ReviewerIdentity,
     /// Beta's misspelt `reviewer-identitiy`, accepted as `reviewer-identity`.
     ReviewerIdentityBeta,
+    /// The campaign-filter list's `limit`, `start` and `includeSystemFilters`.
+    FilterListing,
     /// One access-narrowing parameter of the review items list (`entitlements`,
     /// `access-profiles`, `roles`): comma-separated ids.
     AccessIds(&'static str),
@@ -906,6 +917,68 @@ pub const SAILPOINT_OPERATIONS: &[SailPointOperation] = &[
         status: 200,
         response: Body::Array(component::<tasks::IdentityCertificationTaskOut>),
     },
+    // ---- campaign filters (no beta) ----
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::CampaignFilters,
+        path: "",
+        operation_id: "createCampaignFilter",
+        summary: "Create a campaign filter owned by the caller.",
+        families: NOT_BETA,
+        query: &[],
+        request: json(Body::One(component::<CampaignFilterDetailsIn>)),
+        status: 200,
+        response: Body::One(component::<CampaignFilterDetailsOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::CampaignFilters,
+        path: "",
+        operation_id: "listCampaignFilters",
+        summary: "List campaign filters (system filters first unless left out).",
+        families: NOT_BETA,
+        query: &[Query::FilterListing],
+        request: None,
+        status: 200,
+        response: Body::One(component::<CampaignFilterListOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::CampaignFilters,
+        path: "/{id}",
+        operation_id: "getCampaignFilterById",
+        summary: "Read a campaign filter.",
+        families: NOT_BETA,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::One(component::<CampaignFilterDetailsOut>),
+    },
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::CampaignFilters,
+        path: "/{id}",
+        operation_id: "updateCampaignFilter",
+        summary: "Replace a campaign filter's name, description, mode and criteria \
+                  (SailPoint's v3-v2026 specifications call the path parameter `filterId`).",
+        families: NOT_BETA,
+        query: &[],
+        request: json(Body::One(component::<CampaignFilterDetailsIn>)),
+        status: 200,
+        response: Body::One(component::<CampaignFilterDetailsOut>),
+    },
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::CampaignFilters,
+        path: "/delete",
+        operation_id: "deleteCampaignFilters",
+        summary: "Delete campaign filters (all or none).",
+        families: NOT_BETA,
+        query: &[],
+        request: json(Body::Strings),
+        status: 204,
+        response: Body::Empty,
+    },
 ];
 
 // ---- the document ----
@@ -974,14 +1047,21 @@ impl Schemas {
         }
     }
 
-    fn body(&mut self, body: Body) -> RefOr<Schema> {
+    /// The schema of a body; `None` for [`Body::Empty`].
+    fn body(&mut self, body: Body) -> Option<RefOr<Schema>> {
         match body {
-            Body::One(schema) => self.add(schema),
+            Body::One(schema) => Some(self.add(schema)),
             Body::Array(schema) => {
                 let items = self.add(schema);
-                ArrayBuilder::new().items(items).build().into()
+                Some(ArrayBuilder::new().items(items).build().into())
             }
-            Body::Empty => ObjectBuilder::new().build().into(),
+            Body::Strings => Some(
+                ArrayBuilder::new()
+                    .items(string_schema().build())
+                    .build()
+                    .into(),
+            ),
+            Body::Empty => None,
         }
     }
 }
@@ -1107,6 +1187,35 @@ fn query_parameters(query: Query) -> Vec<ParameterBuilder> {
             "Beta's spelling of `reviewer-identity`, accepted as it.".to_owned(),
             string_schema(),
         )],
+        Query::FilterListing => vec![
+            query_parameter(
+                "limit",
+                "Most filters to return (0–250, default 250).".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int32,
+                    )))
+                    .minimum(Some(0))
+                    .maximum(Some(250)),
+            ),
+            query_parameter(
+                "start",
+                "Filters to skip (default 0).".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int32,
+                    )))
+                    .minimum(Some(0)),
+            ),
+            query_parameter(
+                "includeSystemFilters",
+                "Whether the system filters Attest ships are listed and counted (default true)."
+                    .to_owned(),
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            ),
+        ],
         Query::AccessIds(name) => vec![query_parameter(
             name,
             format!(
@@ -1143,8 +1252,8 @@ fn json_response(description: &str, schema: Option<RefOr<Schema>>) -> ResponseBu
 fn status_text(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No content",
         202 => "Accepted",
-        204 => "No content: done.",
         400 => "Bad request: the parameters or the body are invalid (every problem in `causes`).",
         401 => "Unauthorized: no valid bearer token.",
         403 => "Forbidden: the caller may not do this.",
@@ -1187,7 +1296,7 @@ fn sailpoint_operation(
         let schema = schemas.body(request.body);
         builder = builder.request_body(Some(
             RequestBodyBuilder::new()
-                .content(request.content_type, Content::new(Some(schema)))
+                .content(request.content_type, Content::new(schema))
                 .required(Some(if request.optional {
                     Required::False
                 } else {
@@ -1196,10 +1305,7 @@ fn sailpoint_operation(
                 .build(),
         ));
     }
-    let success = match operation.response {
-        Body::Empty => None,
-        body => Some(schemas.body(body)),
-    };
+    let success = schemas.body(operation.response);
     builder = builder.response(
         operation.status.to_string(),
         json_response(status_text(operation.status), success),
@@ -1244,7 +1350,7 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
         responses
     };
     let orders = schemas.body(Body::Array(component::<ProvisioningOrderOut>));
-    let mut list_orders = vec![(200, "The orders, newest first.", Some(orders))];
+    let mut list_orders = vec![(200, "The orders, newest first.", orders)];
     list_orders.extend(native_errors(&[400, 403]));
     let mut me = vec![(
         200,

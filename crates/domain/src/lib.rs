@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod campaign;
+pub mod campaign_filter;
 pub mod certification;
 pub mod clock;
 pub mod hierarchy;

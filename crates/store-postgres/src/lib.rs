@@ -29,6 +29,7 @@
 //!   100,000 identities, too little to trade for a check of our own. See
 //!   `migrations/0001_warehouse.sql`.
 
+mod campaign_filters;
 mod campaigns;
 mod credentials;
 mod error;

@@ -36,6 +36,7 @@
 //! spelled in columns is decided in one place (`codec.rs`). `examples/import_benchmark.rs`
 //! measures an import of 100,000 identities and 1,000,000 assignments.
 
+mod campaign_filters;
 mod campaigns;
 mod codec;
 mod credentials;

@@ -56,6 +56,9 @@ macro_rules! conformance_tests {
             remediation_sinks_are_stored_and_removed,
             remediation_orders_are_released_claimed_and_recorded,
             remediation_scans_verify_orders_against_the_warehouse,
+            // Campaign filters (issue 4).
+            campaign_filters_ship_system_filters,
+            campaign_filters_are_stored_listed_updated_and_deleted,
         );
     };
     (@each $factory:path; $($story:ident),+ $(,)?) => {
@@ -3545,4 +3548,179 @@ pub async fn remediation_scans_verify_orders_against_the_warehouse(store: Arc<dy
         .await
         .unwrap()
         .is_some());
+}
+
+// ---------------------------------------------------------------------------------------
+// Campaign filters (issue 4)
+// ---------------------------------------------------------------------------------------
+
+fn filter_event(action: &str, at: DateTime<Utc>) -> AuditEvent {
+    AuditEvent {
+        at,
+        actor: actor("ceo"),
+        action: action.into(),
+        campaign_id: None,
+        certification_id: None,
+        item_id: None,
+        detail: serde_json::json!({ "story": action }),
+    }
+}
+
+fn user_filter(id: &str, name: &str, at: DateTime<Utc>) -> campaign_filter::CampaignFilter {
+    use campaign_filter::*;
+    CampaignFilter {
+        id: id.into(),
+        name: name.into(),
+        description: Some(format!("{name} described")),
+        owner: Some("Cora CEO".into()),
+        owner_id: Some("ceo".into()),
+        mode: FilterMode::Inclusion,
+        criteria: vec![Criterion {
+            kind: CriteriaType::Composite,
+            operation: Some(CriteriaOperation::Or),
+            property: None,
+            value: None,
+            negate_result: true,
+            short_circuit: true,
+            record_child_matches: false,
+            id: Some("c1".into()),
+            suppress_matched_items: false,
+            children: vec![Criterion {
+                kind: CriteriaType::IdentityAttribute,
+                operation: Some(CriteriaOperation::StartsWith),
+                property: Some("department".into()),
+                value: Some("Fin".into()),
+                negate_result: false,
+                short_circuit: false,
+                record_child_matches: true,
+                id: None,
+                suppress_matched_items: true,
+                children: Vec::new(),
+            }],
+        }],
+        system: false,
+        created: at,
+        modified: at,
+    }
+}
+
+/// A fresh database holds the system filters Attest ships, and only those.
+pub async fn campaign_filters_ship_system_filters(store: Arc<dyn Store>) {
+    let (all, total) = store.list_campaign_filters(true, 250, 0).await.unwrap();
+    assert_eq!(total, campaign_filters::SYSTEM_FILTER_IDS.len() as u64);
+    let ids: Vec<&str> = all.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, campaign_filters::SYSTEM_FILTER_IDS);
+    for filter in &all {
+        assert!(filter.system, "{filter:?}");
+        assert_eq!(filter.owner.as_deref(), Some("Attest"));
+        assert_eq!(filter.mode, campaign_filter::FilterMode::Exclusion);
+        assert!(
+            campaign_filter::validate_criteria(&filter.criteria).is_empty(),
+            "{filter:?}"
+        );
+    }
+    let (none, total) = store.list_campaign_filters(false, 250, 0).await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(total, 0);
+}
+
+/// Filters round-trip whole; lists page with totals; updates and deletes leave system filters
+/// alone; a bulk delete naming an unknown or system filter deletes nothing.
+pub async fn campaign_filters_are_stored_listed_updated_and_deleted(store: Arc<dyn Store>) {
+    use campaign_filter::*;
+    use campaign_filters::FilterDeletion;
+    let system = campaign_filters::SYSTEM_FILTER_IDS.len() as u64;
+    let first = user_filter("f1", "First", t(1));
+    let second = user_filter("f2", "Second", t(2));
+    store
+        .insert_campaign_filter(&first, &filter_event("campaign_filter.created", t(1)))
+        .await
+        .unwrap();
+    store
+        .insert_campaign_filter(&second, &filter_event("campaign_filter.created", t(2)))
+        .await
+        .unwrap();
+    let again = store
+        .insert_campaign_filter(&first, &filter_event("campaign_filter.created", t(2)))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert_eq!(
+        store.campaign_filter(&"f1".into()).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.campaign_filter(&"nope".into()).await.unwrap(), None);
+
+    // Lists: system filters first, then by creation; totals cover the whole collection.
+    let (page, total) = store.list_campaign_filters(true, 2, system).await.unwrap();
+    assert_eq!(total, system + 2);
+    assert_eq!(page, vec![first.clone(), second.clone()]);
+    let (page, total) = store.list_campaign_filters(false, 1, 1).await.unwrap();
+    assert_eq!((page, total), (vec![second.clone()], 2));
+    let (page, total) = store.list_campaign_filters(false, 10, 5).await.unwrap();
+    assert_eq!((page.len(), total), (0, 2));
+
+    // Updates replace what may change; system filters and unknown ids are left alone.
+    let mut changed = first.clone();
+    changed.name = "First, renamed".into();
+    changed.description = None;
+    changed.mode = FilterMode::Exclusion;
+    changed.criteria = changed.criteria[0].children.clone();
+    changed.modified = t(3);
+    assert!(store
+        .update_campaign_filter(&changed, &filter_event("campaign_filter.updated", t(3)))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.campaign_filter(&"f1".into()).await.unwrap(),
+        Some(changed.clone())
+    );
+    let system_id = CampaignFilterId::from(campaign_filters::SYSTEM_FILTER_IDS[0]);
+    let shipped = store.campaign_filter(&system_id).await.unwrap().unwrap();
+    let mut forged = changed.clone();
+    forged.id = system_id.clone();
+    assert!(!store
+        .update_campaign_filter(&forged, &filter_event("campaign_filter.updated", t(3)))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.campaign_filter(&system_id).await.unwrap(),
+        Some(shipped)
+    );
+    forged.id = "nope".into();
+    assert!(!store
+        .update_campaign_filter(&forged, &filter_event("campaign_filter.updated", t(3)))
+        .await
+        .unwrap());
+
+    // Bulk deletes are all or nothing.
+    let audit = [filter_event("campaign_filter.deleted", t(4))];
+    assert_eq!(
+        store
+            .delete_campaign_filters(&["f1".into(), "gone".into()], &audit)
+            .await
+            .unwrap(),
+        FilterDeletion::Unknown(vec!["gone".into()])
+    );
+    assert_eq!(
+        store
+            .delete_campaign_filters(&["f1".into(), system_id.clone()], &audit)
+            .await
+            .unwrap(),
+        FilterDeletion::System(vec![system_id.clone()])
+    );
+    assert_eq!(
+        store.list_campaign_filters(false, 10, 0).await.unwrap().1,
+        2
+    );
+    assert_eq!(
+        store
+            .delete_campaign_filters(&["f1".into(), "f2".into()], &audit)
+            .await
+            .unwrap(),
+        FilterDeletion::Deleted(2)
+    );
+    assert_eq!(
+        store.list_campaign_filters(true, 10, 0).await.unwrap().1,
+        system
+    );
 }

@@ -8,11 +8,13 @@
 //! All writes that belong together happen in one transaction: an import is one
 //! [`ImportTx`], committed whole or rolled back whole.
 
+pub mod campaign_filters;
 pub mod campaigns;
 pub mod conformance;
 pub mod remediation;
 pub mod templates;
 
+pub use campaign_filters::CampaignFilterStore;
 pub use campaigns::CampaignStore;
 pub use remediation::RemediationStore;
 pub use templates::TemplateStore;
@@ -70,6 +72,7 @@ pub trait Store:
     + ImportStore
     + CredentialStore
     + CampaignStore
+    + CampaignFilterStore
     + TemplateStore
     + RemediationStore
 {
@@ -81,6 +84,7 @@ impl<
             + ImportStore
             + CredentialStore
             + CampaignStore
+            + CampaignFilterStore
             + TemplateStore
             + RemediationStore,
     > Store for T

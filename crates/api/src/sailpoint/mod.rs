@@ -23,6 +23,7 @@
 //! [`ErrorMessageOut`] its `ErrorMessageDto`, [`parse_body`] reads a JSON body into an `*In`
 //! type with a SailPoint 400 on failure.
 
+pub mod campaign_filters;
 pub mod campaigns;
 pub mod catalog;
 pub mod certifications;
@@ -68,15 +69,23 @@ pub fn routes(prefix: &str) -> Router<AppState> {
         "/certification-tasks/v1" => tasks::routes(),
         "/certifications/v1" => certification_routes(false),
         "/campaign-templates/v1" => templates::routes(),
-        "/campaign-filters/v1" => Router::new(),
-        versioned => Router::new()
-            .nest("/campaigns", campaigns::routes())
-            .nest("/certification-tasks", tasks::routes())
-            .nest("/campaign-templates", templates::routes())
-            .nest(
-                "/certifications",
-                certification_routes(versioned == "/beta"),
-            ),
+        "/campaign-filters/v1" => campaign_filters::routes(),
+        versioned => {
+            let routes = Router::new()
+                .nest("/campaigns", campaigns::routes())
+                .nest("/certification-tasks", tasks::routes())
+                .nest("/campaign-templates", templates::routes())
+                .nest(
+                    "/certifications",
+                    certification_routes(versioned == "/beta"),
+                );
+            // Beta publishes no campaign-filter operations.
+            if versioned == "/beta" {
+                routes
+            } else {
+                routes.nest("/campaign-filters", campaign_filters::routes())
+            }
+        }
     }
 }
 

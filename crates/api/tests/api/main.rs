@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod campaign_filters;
 mod campaign_templates;
 mod campaigns;
 mod certifications;

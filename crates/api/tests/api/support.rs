@@ -982,3 +982,44 @@ impl attest_store::RemediationStore for FailingStore {
             .await
     }
 }
+
+#[async_trait]
+impl attest_store::campaign_filters::CampaignFilterStore for FailingStore {
+    async fn insert_campaign_filter(
+        &self,
+        filter: &attest_domain::campaign_filter::CampaignFilter,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.inner.insert_campaign_filter(filter, audit).await
+    }
+    async fn campaign_filter(
+        &self,
+        id: &attest_domain::campaign_filter::CampaignFilterId,
+    ) -> StoreResult<Option<attest_domain::campaign_filter::CampaignFilter>> {
+        self.inner.campaign_filter(id).await
+    }
+    async fn list_campaign_filters(
+        &self,
+        include_system: bool,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<(Vec<attest_domain::campaign_filter::CampaignFilter>, u64)> {
+        self.inner
+            .list_campaign_filters(include_system, limit, offset)
+            .await
+    }
+    async fn update_campaign_filter(
+        &self,
+        filter: &attest_domain::campaign_filter::CampaignFilter,
+        audit: &AuditEvent,
+    ) -> StoreResult<bool> {
+        self.inner.update_campaign_filter(filter, audit).await
+    }
+    async fn delete_campaign_filters(
+        &self,
+        ids: &[attest_domain::campaign_filter::CampaignFilterId],
+        audit: &[AuditEvent],
+    ) -> StoreResult<attest_store::campaign_filters::FilterDeletion> {
+        self.inner.delete_campaign_filters(ids, audit).await
+    }
+}

@@ -26,6 +26,7 @@ pub(super) async fn validate_new(
     definition.name = definition.name.trim().to_owned();
     check_name(&definition.name, &mut causes);
     check_scope(store, &definition.scope, &mut causes).await?;
+    super::filters::check_campaign_filter(store, &mut definition.filter, &mut causes).await?;
     if causes.is_empty() {
         Ok(definition)
     } else {

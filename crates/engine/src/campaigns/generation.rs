@@ -16,6 +16,10 @@
 //!   reviewer can be found (a source or account or role without owner), fail the generation
 //!   with a message naming examples, and the campaign goes to ERROR with that alert.
 //! - Nobody reviews their own access (module docs of [`super`]).
+//! - A campaign filter (`super::filters`) is compiled once and applied in memory to each page
+//!   after the scope's own narrowing; the records it needs are read with the page, one batch
+//!   per kind. A filter that leaves nothing fails the generation, naming the filter; one that
+//!   leaves something adds an INFO alert saying how many items it kept.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -32,6 +36,7 @@ use attest_store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use super::filters::{ItemFilter, Needs, PageFacts};
 use super::worker::Failure;
 use super::{audit_event, new_id, Campaigns};
 
@@ -60,6 +65,8 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
         .map_err(|e| Failure::Fatal(e.to_string()))?;
     store.clear_generated(id).await?;
     let mut plan = Plan::resolve(store, &campaign).await?;
+    let mut filter = ItemFilter::resolve(store, &campaign).await?;
+    let needs = filter.as_ref().map(|f| f.needs);
     let now = engine.clock.now();
     let mut generator = Generator::new(store, &campaign, plan.named.take(), now);
     // Time spent waiting for reads, building items and writing them (a debug log says).
@@ -68,25 +75,40 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
     // Three stages overlap: page N+1 is read (on a reader connection, in its own task) while
     // page N's items are built, and page N-1's items are written (in a task of their own; one
     // write at a time, in page order).
-    let mut reading = Some(read_page(&engine.store, &plan.scope, None));
+    let mut reading = Some(read_page(&engine.store, &plan.scope, needs, None));
     let mut write: Option<Stage<()>> = None;
     while let Some(read) = reading.take() {
         let t = Instant::now();
-        let (page, reviewers) = read.finish().await?;
+        let (page, reviewers, facts) = read.finish().await?;
         waiting += t.elapsed();
         let Some(last) = page.last() else {
             break;
         };
         if page.len() >= PAGE_SIZE as usize {
-            reading = Some(read_page(&engine.store, &plan.scope, Some(last.cursor)));
+            reading = Some(read_page(
+                &engine.store,
+                &plan.scope,
+                needs,
+                Some(last.cursor),
+            ));
         }
         let t = Instant::now();
         let mut accepted = Vec::with_capacity(page.len());
+        // The campaign filter, if any, sees the page's holders (read with its reviewers).
+        let holders: HashMap<&IdentityId, &attest_domain::Identity> = match &filter {
+            Some(f) if f.needs.identities => reviewers.iter().map(|i| (&i.id, i)).collect(),
+            _ => HashMap::new(),
+        };
         for candidate in page {
-            if plan.accepts(&candidate) {
+            if plan.accepts(&candidate)
+                && filter
+                    .as_mut()
+                    .is_none_or(|f| f.keeps(&candidate, &holders, &facts))
+            {
                 accepted.push(candidate);
             }
         }
+        drop(holders);
         generator.learn_reviewers(reviewers);
         let mut items = Vec::with_capacity(accepted.len());
         for candidate in accepted {
@@ -109,7 +131,13 @@ pub(super) async fn generate(engine: &Campaigns, id: &CampaignId) -> Result<(), 
         last.finish().await?;
     }
     writing += t.elapsed();
-    let result = generator.finish(&plan)?;
+    if let Some(emptied) = filter.as_ref().and_then(ItemFilter::emptied) {
+        return Err(Failure::Fatal(emptied));
+    }
+    let mut result = generator.finish(&plan)?;
+    if let Some(filter) = &filter {
+        result.alerts.push(filter.alert());
+    }
     let audit = audit_event(
         &Actor::system(),
         now,
@@ -177,35 +205,42 @@ impl<T> Drop for Stage<T> {
     }
 }
 
-/// A page of candidates and the reviewers it names.
-type ReadPage = (Vec<Candidate>, Vec<attest_domain::Identity>);
+/// A page of candidates, the reviewers it names (and its holders, when the campaign filter
+/// reads them), and the other records the filter needs.
+type ReadPage = (Vec<Candidate>, Vec<attest_domain::Identity>, PageFacts);
 
 /// Reads the page of candidates after `after`, with the identities of its natural reviewers
-/// (and of the managers of holders who are their own natural reviewer), in a task of its own.
+/// (and of the managers of holders who are their own natural reviewer), in a task of its own;
+/// with a campaign filter, also the records its criteria need (`needs`), one batch per kind.
 fn read_page(
     store: &Arc<dyn Store>,
     scope: &CandidateScope,
+    needs: Option<Needs>,
     after: Option<i64>,
 ) -> Stage<ReadPage> {
     let (store, scope) = (Arc::clone(store), scope.clone());
     Stage::spawn("reading generation candidates", async move {
         let page = store.candidates(&scope, after, PAGE_SIZE).await?;
-        let mut ids: HashSet<&IdentityId> = HashSet::new();
+        let mut ids: HashSet<IdentityId> = HashSet::new();
         for c in &page {
             if let Some(reviewer) = &c.natural_reviewer {
-                ids.insert(reviewer);
+                ids.insert(reviewer.clone());
                 if c.identity_id.as_ref() == Some(reviewer) {
-                    ids.extend(c.holder_manager.as_ref());
+                    ids.extend(c.holder_manager.clone());
                 }
             }
         }
-        let ids: Vec<IdentityId> = ids.into_iter().cloned().collect();
+        let facts = match needs {
+            Some(needs) => needs.read(store.as_ref(), &page, &mut ids).await?,
+            None => PageFacts::default(),
+        };
+        let ids: Vec<IdentityId> = ids.into_iter().collect();
         let reviewers = if ids.is_empty() {
             Vec::new()
         } else {
             store.identities(&ids).await?
         };
-        Ok((page, reviewers))
+        Ok((page, reviewers, facts))
     })
 }
 

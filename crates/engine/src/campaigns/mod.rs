@@ -44,6 +44,7 @@
 mod access;
 mod decisions;
 mod definition;
+mod filters;
 mod generation;
 pub mod remediation;
 mod scheduler;
@@ -69,6 +70,7 @@ use tokio::sync::Notify;
 
 use crate::credentials::Caller;
 
+pub use filters::FilterDraft;
 pub use templates::TemplateDraft;
 pub use worker::{MAX_ATTEMPTS, TASK_LEASE_SECONDS};
 
