@@ -32,6 +32,7 @@
 mod campaigns;
 mod credentials;
 mod error;
+mod events;
 mod import;
 mod warehouse;
 

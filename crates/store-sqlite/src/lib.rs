@@ -40,6 +40,7 @@ mod campaigns;
 mod codec;
 mod credentials;
 mod error;
+mod events;
 mod import;
 mod warehouse;
 

@@ -10,6 +10,7 @@
 
 pub mod campaigns;
 pub mod conformance;
+pub mod events;
 
 pub use campaigns::CampaignStore;
 
@@ -61,11 +62,20 @@ impl Backend {
 
 /// Everything Attest stores, in one object the application holds as `Arc<dyn Store>`.
 pub trait Store:
-    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore
+    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore + events::EventStore
 {
 }
 
-impl<T: SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore> Store for T {}
+impl<
+        T: SystemStore
+            + WarehouseStore
+            + ImportStore
+            + CredentialStore
+            + CampaignStore
+            + events::EventStore,
+    > Store for T
+{
+}
 
 /// Lifecycle and health of the database itself.
 #[async_trait]
