@@ -131,6 +131,7 @@ pub struct Campaigns {
     wake: Arc<Notify>,
     settled: Arc<SettledCampaigns>,
     known: Arc<KnownCertifications>,
+    triggers: crate::triggers::Triggers,
 }
 
 impl std::fmt::Debug for Campaigns {
@@ -142,6 +143,7 @@ impl std::fmt::Debug for Campaigns {
 impl Campaigns {
     /// A service over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let triggers = crate::triggers::Triggers::new(store.clone(), clock.clone());
         Campaigns {
             store,
             clock,
@@ -149,6 +151,7 @@ impl Campaigns {
             // Campaigns are few; certifications are one per reviewer of every running campaign.
             settled: Arc::new(SettledCampaigns::new(4096)),
             known: Arc::new(KnownCertifications::new(65_536)),
+            triggers,
         }
     }
 
@@ -989,6 +992,12 @@ impl Campaigns {
         worker::run_due_tasks(self).await
     }
 
+    /// Event trigger subscriptions and delivery; the worker of [`Campaigns::run_worker`]
+    /// delivers their events.
+    pub fn triggers(&self) -> &crate::triggers::Triggers {
+        &self.triggers
+    }
+
     // ---- helpers ----
 
     /// A campaign for what no longer changes once it is ACTIVE: its whole definition but the
@@ -1152,7 +1161,7 @@ impl Campaigns {
 }
 
 /// A new id: 32 lower-case hex digits, as SailPoint spells ids.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
