@@ -7,6 +7,7 @@ mod support;
 mod auth;
 mod campaigns;
 mod certifications;
+mod event_triggers;
 mod families;
 mod health;
 mod internal_errors;
