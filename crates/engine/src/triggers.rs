@@ -67,6 +67,10 @@ pub const MIN_SECRET_LENGTH: usize = 16;
 /// Longest signing secret accepted, in characters.
 pub const MAX_SECRET_LENGTH: usize = 512;
 
+/// Most subscriptions per trigger, as SailPoint allows ("a maximum of 50 subscriptions for this
+/// trigger").
+pub const MAX_SUBSCRIPTIONS_PER_TRIGGER: usize = 50;
+
 /// Events fanned out, and deliveries sent, per round of the worker at most.
 const ROUND: u32 = 50;
 
@@ -204,6 +208,7 @@ impl Triggers {
         require_admin(caller)?;
         let now = self.clock.now();
         let valid = validate(input, None)?;
+        self.check_room(None, &valid.triggers).await?;
         let subscription = EventSubscription {
             id: crate::campaigns::new_id(),
             name: valid.name,
@@ -229,6 +234,7 @@ impl Triggers {
         require_admin(caller)?;
         let current = self.load(id).await?;
         let valid = validate(input, Some(&current.secret))?;
+        self.check_room(Some(id), &valid.triggers).await?;
         let subscription = EventSubscription {
             name: valid.name,
             url: valid.url,
@@ -268,6 +274,20 @@ impl Triggers {
             .store
             .deliveries(id, limit.min(MAX_DELIVERIES_LISTED))
             .await?)
+    }
+
+    /// Refuses `triggers` when one of them already has [`MAX_SUBSCRIPTIONS_PER_TRIGGER`]
+    /// subscriptions other than `id`.
+    async fn check_room(&self, id: Option<&str>, triggers: &[String]) -> EngineResult<()> {
+        let causes = full_triggers(&self.store.subscriptions().await?, id, triggers);
+        if causes.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Invalid {
+                message: "the event subscription is invalid".to_owned(),
+                causes,
+            })
+        }
     }
 
     async fn load(&self, id: &str) -> EngineResult<EventSubscription> {
@@ -584,6 +604,29 @@ fn not_found(id: &str) -> EngineError {
     EngineError::NotFound(format!("event subscription {id} does not exist"))
 }
 
+/// One cause per trigger of `triggers` that subscriptions other than `id` already fill.
+fn full_triggers(
+    existing: &[EventSubscription],
+    id: Option<&str>,
+    triggers: &[String],
+) -> Vec<String> {
+    triggers
+        .iter()
+        .filter(|trigger| {
+            existing
+                .iter()
+                .filter(|s| Some(s.id.as_str()) != id && s.triggers.contains(trigger))
+                .count()
+                >= MAX_SUBSCRIPTIONS_PER_TRIGGER
+        })
+        .map(|trigger| {
+            format!(
+                "triggers: \"{trigger}\" already has {MAX_SUBSCRIPTIONS_PER_TRIGGER} subscriptions, the most allowed"
+            )
+        })
+        .collect()
+}
+
 struct Valid {
     name: String,
     url: String,
@@ -749,6 +792,33 @@ mod tests {
             "kept-secret"
         );
         assert!(validate(keep, None).is_err());
+    }
+
+    #[test]
+    fn a_trigger_takes_at_most_fifty_subscriptions() {
+        let now = DateTime::parse_from_rfc3339("2026-03-02T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let existing: Vec<EventSubscription> = (0..MAX_SUBSCRIPTIONS_PER_TRIGGER)
+            .map(|i| EventSubscription {
+                id: format!("s{i}"),
+                name: "n".into(),
+                url: "https://example.com/".into(),
+                triggers: vec![CAMPAIGN_ENDED.into()],
+                secret: "0123456789abcdef".into(),
+                enabled: i % 2 == 0,
+                created: now,
+                modified: now,
+            })
+            .collect();
+        let ended = [CAMPAIGN_ENDED.to_owned()];
+        let causes = full_triggers(&existing, None, &ended);
+        assert_eq!(causes.len(), 1);
+        assert!(causes[0].starts_with("triggers: \"idn:campaign-ended\""));
+        // A subscription already counted may be replaced; other triggers have room.
+        assert!(full_triggers(&existing, Some("s3"), &ended).is_empty());
+        assert!(full_triggers(&existing[1..], None, &ended).is_empty());
+        assert!(full_triggers(&existing, None, &[CAMPAIGN_ACTIVATED.to_owned()]).is_empty());
     }
 
     #[test]
