@@ -48,6 +48,9 @@ use utoipa::openapi::{
 };
 use utoipa::ToSchema;
 
+use crate::native::event_subscriptions::{
+    EventDeliveryOut, EventSubscriptionIn, EventSubscriptionOut,
+};
 use crate::native::orders::ProvisioningOrderOut;
 use crate::native::remediation::{
     ApplyDecisionsIn, ApplyDecisionsOut, MarkOrdersDoneIn, MarkOrdersDoneOut, RemediationSinkIn,
@@ -1611,7 +1614,109 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
         },
     ];
     operations.extend(remediation);
+    operations.extend(event_subscription_operations(schemas, &native_errors));
     operations
+}
+
+/// One response of an operation: status, description and body schema.
+type ResponseSpec = (u16, &'static str, Option<RefOr<Schema>>);
+
+/// `/api/v1/event-subscriptions` (ORG_ADMIN only).
+fn event_subscription_operations(
+    schemas: &mut Schemas,
+    native_errors: &dyn Fn(&[u16]) -> Vec<ResponseSpec>,
+) -> Vec<OtherOperation> {
+    let one = schemas.body(Body::One(component::<EventSubscriptionOut>));
+    let many = schemas.body(Body::Array(component::<EventSubscriptionOut>));
+    let input = schemas.body(Body::One(component::<EventSubscriptionIn>));
+    let deliveries = schemas.body(Body::Array(component::<EventDeliveryOut>));
+    let with = |first: ResponseSpec, errors: &[u16]| {
+        let mut responses = vec![first];
+        responses.extend(native_errors(errors));
+        responses
+    };
+    const COLLECTION: &str = "/api/v1/event-subscriptions";
+    const ONE: &str = "/api/v1/event-subscriptions/{id}";
+    const DELIVERIES: &str = "/api/v1/event-subscriptions/{id}/deliveries";
+    let operation =
+        |method, path, operation_id, summary, query, request, responses| OtherOperation {
+            method,
+            path,
+            operation_id,
+            summary,
+            tag: "Native",
+            authenticated: true,
+            query,
+            request,
+            responses,
+        };
+    vec![
+        operation(
+            Method::Get,
+            COLLECTION,
+            "listEventSubscriptions",
+            "Every event trigger subscription, oldest first (secrets are never shown).",
+            Vec::new(),
+            None,
+            with((200, "The subscriptions.", many), &[403]),
+        ),
+        operation(
+            Method::Post,
+            COLLECTION,
+            "createEventSubscription",
+            "Subscribes a URL to event triggers, with a write-only signing secret.",
+            Vec::new(),
+            Some((JSON, input.clone())),
+            with((201, "The subscription.", one.clone()), &[400, 403]),
+        ),
+        operation(
+            Method::Get,
+            ONE,
+            "getEventSubscription",
+            "One subscription.",
+            path_parameters(ONE),
+            None,
+            with((200, "The subscription.", one.clone()), &[403, 404]),
+        ),
+        operation(
+            Method::Put,
+            ONE,
+            "putEventSubscription",
+            "Replaces a subscription; an omitted secret keeps the current one.",
+            path_parameters(ONE),
+            Some((JSON, input)),
+            with((200, "The subscription.", one), &[400, 403, 404]),
+        ),
+        operation(
+            Method::Delete,
+            ONE,
+            "deleteEventSubscription",
+            "Deletes a subscription and its deliveries.",
+            path_parameters(ONE),
+            None,
+            with((204, "Deleted.", None), &[403, 404]),
+        ),
+        operation(
+            Method::Get,
+            DELIVERIES,
+            "listEventDeliveries",
+            "A subscription's most recent deliveries, newest first.",
+            {
+                let mut params = path_parameters(DELIVERIES);
+                params.push(query_parameter(
+                    "limit",
+                    "Most deliveries to return (1–250, default 50).".to_owned(),
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1))
+                        .maximum(Some(250)),
+                ));
+                params
+            },
+            None,
+            with((200, "The deliveries.", deliveries), &[400, 403, 404]),
+        ),
+    ]
 }
 
 fn other_operation(operation: OtherOperation) -> PathItem {

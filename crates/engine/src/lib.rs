@@ -8,4 +8,5 @@ pub mod campaigns;
 pub mod credentials;
 pub mod demo;
 pub mod import;
+pub mod triggers;
 pub mod webhook;

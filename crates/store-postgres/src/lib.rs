@@ -33,6 +33,7 @@ mod campaign_filters;
 mod campaigns;
 mod credentials;
 mod error;
+mod events;
 mod import;
 mod templates;
 mod warehouse;

@@ -41,6 +41,7 @@ mod campaigns;
 mod codec;
 mod credentials;
 mod error;
+mod events;
 mod import;
 mod templates;
 mod warehouse;

@@ -50,6 +50,8 @@ macro_rules! conformance_tests {
             warehouse_version_moves_with_each_import,
             item_pages_hold_what_their_items_need,
             decisions_as_reviewer_check_the_reviewer,
+            event_subscriptions_are_stored_replaced_and_deleted,
+            announced_changes_fill_the_outbox_and_deliveries_are_leased,
             templates_are_stored_listed_patched_and_deleted,
             schedules_are_set_due_advanced_and_deleted,
             an_occurrence_is_claimed_once,
@@ -3723,4 +3725,259 @@ pub async fn campaign_filters_are_stored_listed_updated_and_deleted(store: Arc<d
         store.list_campaign_filters(true, 10, 0).await.unwrap().1,
         system
     );
+}
+
+// ---- event triggers (subscriptions, the event outbox, deliveries) ----
+
+fn subscription(id: &str, triggers: &[&str], enabled: bool) -> crate::events::EventSubscription {
+    crate::events::EventSubscription {
+        id: id.into(),
+        name: format!("hook {id}"),
+        url: format!("https://hooks.example.com/{id}"),
+        triggers: triggers.iter().map(|t| t.to_string()).collect(),
+        secret: format!("secret-{id}"),
+        enabled,
+        created: t(1),
+        modified: t(1),
+    }
+}
+
+/// Subscriptions are stored with their triggers and secret, replaced whole, and deleted.
+pub async fn event_subscriptions_are_stored_replaced_and_deleted(store: Arc<dyn Store>) {
+    let a = subscription("a", &["idn:campaign-activated", "idn:campaign-ended"], true);
+    store.insert_subscription(&a).await.unwrap();
+    assert!(matches!(
+        store.insert_subscription(&a).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut b = subscription("b", &["idn:certification-signed-off"], false);
+    b.created = t(2);
+    store.insert_subscription(&b).await.unwrap();
+    assert_eq!(store.subscription("a").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.subscriptions().await.unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    assert_eq!(store.subscription("nope").await.unwrap(), None);
+
+    let mut changed = a.clone();
+    changed.name = "renamed".into();
+    changed.triggers = vec!["idn:campaign-generated".into()];
+    changed.secret = "rotated".into();
+    changed.enabled = false;
+    changed.modified = t(3);
+    assert!(store.update_subscription(&changed).await.unwrap());
+    assert_eq!(
+        store.subscription("a").await.unwrap(),
+        Some(changed.clone())
+    );
+    assert!(!store
+        .update_subscription(&subscription("nope", &[], true))
+        .await
+        .unwrap());
+
+    assert!(store.delete_subscription("a").await.unwrap());
+    assert!(!store.delete_subscription("a").await.unwrap());
+    assert_eq!(store.subscriptions().await.unwrap(), vec![b]);
+    // The secret never shows in the Debug form.
+    assert!(!format!("{changed:?}").contains("rotated"));
+}
+
+/// The announced state changes put events in the outbox in their own transaction (and only
+/// those that committed); fan-out makes one delivery per enabled subscription, once; deliveries
+/// are claimed under a lease, retried when due, and recorded.
+pub async fn announced_changes_fill_the_outbox_and_deliveries_are_leased(store: Arc<dyn Store>) {
+    use crate::events::{DeliveryResult, DeliveryStatus};
+    store
+        .insert_subscription(&subscription(
+            "on",
+            &["idn:campaign-generated", "idn:campaign-activated"],
+            true,
+        ))
+        .await
+        .unwrap();
+    store
+        .insert_subscription(&subscription("off", &["idn:campaign-activated"], false))
+        .await
+        .unwrap();
+    store
+        .insert_subscription(&subscription("other", &["idn:campaign-ended"], true))
+        .await
+        .unwrap();
+
+    let certs = active_manager_campaign(&store, "evt").await;
+    // A refused compare-and-set writes no audit event, so no event either.
+    assert!(!store
+        .transition_campaign(
+            &"evt".into(),
+            CampaignStatus::Staged,
+            CampaignStatus::Activating,
+            t(5),
+            &[],
+            None,
+            &event("campaign.activated", "evt", t(5)),
+        )
+        .await
+        .unwrap());
+    let events = store.pending_events(100).await.unwrap();
+    let triggers: Vec<&str> = events.iter().map(|e| e.trigger_id.as_str()).collect();
+    assert_eq!(
+        triggers,
+        ["idn:campaign-generated", "idn:campaign-activated"]
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.campaign_id.as_deref() == Some("evt")));
+    assert_eq!(events[1].occurred, t(4));
+    assert!(events[0].id < events[1].id);
+
+    // Sign-off announces the certification.
+    let alice = &certs["alice"];
+    let items = items_of(&store, &alice.id).await;
+    let decisions: Vec<ItemDecision> = items
+        .iter()
+        .map(|i| ItemDecision {
+            item_id: i.id,
+            decision: Decision::Approve,
+            comments: None,
+            proposed_end_date: None,
+        })
+        .collect();
+    store
+        .decide(&alice.id, &decisions, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .sign_off(&alice.id, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    let events = store.pending_events(100).await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2].trigger_id, "idn:certification-signed-off");
+    assert_eq!(
+        events[2].certification_id.as_deref(),
+        Some(alice.id.as_str())
+    );
+
+    // Fan-out: one delivery per enabled subscription to the trigger, once.
+    let activated = &events[1];
+    assert_eq!(
+        store
+            .fan_out_event(activated.id, Some(r#"{"campaign":{}}"#), t(6))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .fan_out_event(activated.id, Some("{}"), t(6))
+            .await
+            .unwrap(),
+        None
+    );
+    // An event whose subject is gone is dispatched with no delivery.
+    assert_eq!(
+        store.fan_out_event(events[0].id, None, t(6)).await.unwrap(),
+        Some(0)
+    );
+    let left: Vec<i64> = store
+        .pending_events(100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(left, [events[2].id]);
+
+    // Claimed once under a lease; nothing else is due.
+    assert_eq!(store.claim_delivery("w0", t(5), t(5)).await.unwrap(), None);
+    let claimed = store
+        .claim_delivery("w1", t(6), t(7))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.url, "https://hooks.example.com/on");
+    assert_eq!(claimed.secret, "secret-on");
+    assert_eq!(claimed.delivery.attempts, 1);
+    assert_eq!(claimed.delivery.body, r#"{"campaign":{}}"#);
+    assert_eq!(claimed.delivery.trigger_id, "idn:campaign-activated");
+    assert_eq!(claimed.delivery.status, DeliveryStatus::Pending);
+    assert_eq!(store.claim_delivery("w2", t(6), t(7)).await.unwrap(), None);
+    let id = claimed.delivery.id;
+
+    // A retryable failure: pending again, due later; another worker cannot record it.
+    let retry = DeliveryResult {
+        status: DeliveryStatus::Pending,
+        next_attempt_at: Some(t(8)),
+        error: Some("HTTP 503 Service Unavailable".into()),
+        http_status: Some(503),
+        at: t(6),
+    };
+    assert!(!store.finish_delivery(id, "w2", &retry).await.unwrap());
+    assert!(store.finish_delivery(id, "w1", &retry).await.unwrap());
+    assert_eq!(store.claim_delivery("w2", t(7), t(7)).await.unwrap(), None);
+    // A lease that expires without an outcome is claimed again.
+    let again = store
+        .claim_delivery("w2", t(8), t(9))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.delivery.attempts, 2);
+    assert_eq!(again.delivery.last_status, Some(503));
+    let third = store
+        .claim_delivery("w3", t(9), t(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.delivery.attempts, 3);
+    let delivered = DeliveryResult {
+        status: DeliveryStatus::Delivered,
+        next_attempt_at: None,
+        error: None,
+        http_status: Some(204),
+        at: t(9),
+    };
+    assert!(!store.finish_delivery(id, "w2", &delivered).await.unwrap());
+    assert!(store.finish_delivery(id, "w3", &delivered).await.unwrap());
+    assert_eq!(
+        store.claim_delivery("w4", t(20), t(21)).await.unwrap(),
+        None
+    );
+
+    let listed = store.deliveries("on", 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, DeliveryStatus::Delivered);
+    assert_eq!(listed[0].attempts, 3);
+    assert_eq!(listed[0].last_status, Some(204));
+    assert_eq!(listed[0].last_error, None);
+    assert_eq!(listed[0].last_attempt_at, Some(t(9)));
+    assert!(store.deliveries("off", 10).await.unwrap().is_empty());
+
+    // A disabled subscription's pending delivery waits; deleting removes its deliveries.
+    store
+        .insert_subscription(&subscription(
+            "late",
+            &["idn:certification-signed-off"],
+            true,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .fan_out_event(events[2].id, Some("{}"), t(10))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    let mut late = store.subscription("late").await.unwrap().unwrap();
+    late.enabled = false;
+    store.update_subscription(&late).await.unwrap();
+    assert_eq!(
+        store.claim_delivery("w5", t(11), t(12)).await.unwrap(),
+        None
+    );
+    assert!(store.delete_subscription("late").await.unwrap());
+    assert!(store.deliveries("late", 10).await.unwrap().is_empty());
 }

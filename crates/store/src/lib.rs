@@ -11,11 +11,13 @@
 pub mod campaign_filters;
 pub mod campaigns;
 pub mod conformance;
+pub mod events;
 pub mod remediation;
 pub mod templates;
 
 pub use campaign_filters::CampaignFilterStore;
 pub use campaigns::CampaignStore;
+pub use events::EventStore;
 pub use remediation::RemediationStore;
 pub use templates::TemplateStore;
 
@@ -75,6 +77,7 @@ pub trait Store:
     + CampaignFilterStore
     + TemplateStore
     + RemediationStore
+    + EventStore
 {
 }
 
@@ -86,7 +89,8 @@ impl<
             + CampaignStore
             + CampaignFilterStore
             + TemplateStore
-            + RemediationStore,
+            + RemediationStore
+            + EventStore,
     > Store for T
 {
 }

@@ -7,6 +7,7 @@
 //! `{"error": {"status", "code", "message", "details"}, "requestId"}`.
 //! Handlers hold no rules: they call the store or the engine and translate shapes.
 
+pub mod event_subscriptions;
 pub mod me;
 pub mod orders;
 pub mod remediation;
@@ -31,6 +32,10 @@ pub const WAREHOUSE_READERS: &[Authority] = &[
 
 /// Who may read provisioning orders: the administrators who carry revocations out.
 pub const ORDER_READERS: &[Authority] = &[Authority::OrgAdmin, Authority::CertAdmin];
+
+/// Who may manage event trigger subscriptions: the tenant administrator only (a subscription
+/// sends campaign data to any URL).
+pub const EVENT_SUBSCRIPTION_MANAGERS: &[Authority] = &[Authority::OrgAdmin];
 
 /// The native routes, each with its authority requirement (none: any valid token).
 pub fn routes() -> Router<AppState> {
@@ -63,4 +68,26 @@ pub fn routes() -> Router<AppState> {
                 .delete(remediation::delete_remediation_sink)
                 .route_layer(require_any(ORDER_READERS)),
         )
+        .merge(event_subscription_routes())
+}
+
+/// `/event-subscriptions`: ORG_ADMIN only.
+fn event_subscription_routes() -> Router<AppState> {
+    use event_subscriptions::*;
+    Router::new()
+        .route(
+            "/event-subscriptions",
+            get(list_event_subscriptions).post(create_event_subscription),
+        )
+        .route(
+            "/event-subscriptions/{id}",
+            get(get_event_subscription)
+                .put(put_event_subscription)
+                .delete(delete_event_subscription),
+        )
+        .route(
+            "/event-subscriptions/{id}/deliveries",
+            get(list_event_deliveries),
+        )
+        .route_layer(require_any(EVENT_SUBSCRIPTION_MANAGERS))
 }

@@ -9,6 +9,7 @@ mod campaign_filters;
 mod campaign_templates;
 mod campaigns;
 mod certifications;
+mod event_triggers;
 mod families;
 mod health;
 mod internal_errors;

@@ -1023,3 +1023,68 @@ impl attest_store::campaign_filters::CampaignFilterStore for FailingStore {
         self.inner.delete_campaign_filters(ids, audit).await
     }
 }
+
+#[async_trait]
+impl attest_store::events::EventStore for FailingStore {
+    async fn insert_subscription(
+        &self,
+        subscription: &attest_store::events::EventSubscription,
+    ) -> StoreResult<()> {
+        self.inner.insert_subscription(subscription).await
+    }
+    async fn subscriptions(&self) -> StoreResult<Vec<attest_store::events::EventSubscription>> {
+        self.inner.subscriptions().await
+    }
+    async fn subscription(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<attest_store::events::EventSubscription>> {
+        self.inner.subscription(id).await
+    }
+    async fn update_subscription(
+        &self,
+        subscription: &attest_store::events::EventSubscription,
+    ) -> StoreResult<bool> {
+        self.inner.update_subscription(subscription).await
+    }
+    async fn delete_subscription(&self, id: &str) -> StoreResult<bool> {
+        self.inner.delete_subscription(id).await
+    }
+    async fn pending_events(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<attest_store::events::PendingEvent>> {
+        self.inner.pending_events(limit).await
+    }
+    async fn fan_out_event(
+        &self,
+        event_id: i64,
+        body: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<u64>> {
+        self.inner.fan_out_event(event_id, body, at).await
+    }
+    async fn claim_delivery(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<attest_store::events::ClaimedDelivery>> {
+        self.inner.claim_delivery(worker, now, lease_until).await
+    }
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        worker: &str,
+        result: &attest_store::events::DeliveryResult,
+    ) -> StoreResult<bool> {
+        self.inner.finish_delivery(id, worker, result).await
+    }
+    async fn deliveries(
+        &self,
+        subscription_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<attest_store::events::EventDelivery>> {
+        self.inner.deliveries(subscription_id, limit).await
+    }
+}

@@ -140,6 +140,7 @@ pub struct Campaigns {
     settled: Arc<SettledCampaigns>,
     known: Arc<KnownCertifications>,
     remediation: remediation::delivery::ClientCell,
+    triggers: crate::triggers::Triggers,
 }
 
 impl std::fmt::Debug for Campaigns {
@@ -151,6 +152,7 @@ impl std::fmt::Debug for Campaigns {
 impl Campaigns {
     /// A service over `store`, reading time from `clock`.
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        let triggers = crate::triggers::Triggers::new(store.clone(), clock.clone());
         Campaigns {
             store,
             clock,
@@ -159,6 +161,7 @@ impl Campaigns {
             settled: Arc::new(SettledCampaigns::new(4096)),
             known: Arc::new(KnownCertifications::new(65_536)),
             remediation: Default::default(),
+            triggers,
         }
     }
 
@@ -1044,6 +1047,12 @@ impl Campaigns {
         worker::run_due_tasks(self).await
     }
 
+    /// Event trigger subscriptions and delivery; the worker of [`Campaigns::run_worker`]
+    /// delivers their events.
+    pub fn triggers(&self) -> &crate::triggers::Triggers {
+        &self.triggers
+    }
+
     // ---- helpers ----
 
     /// A campaign for what no longer changes once it is ACTIVE: its whole definition but the
@@ -1207,7 +1216,7 @@ impl Campaigns {
 }
 
 /// A new id: 32 lower-case hex digits, as SailPoint spells ids.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 

@@ -75,6 +75,18 @@ pub(super) async fn run_worker(
 ) {
     tokio::pin!(shutdown);
     tracing::info!(worker = %worker_id, "certification task worker started");
+    // Event deliveries run beside the tasks, so a slow receiver never holds up a campaign.
+    let (stop_events, events_stopped) = tokio::sync::oneshot::channel::<()>();
+    let triggers = engine.triggers().clone();
+    let events = tokio::spawn({
+        let worker_id = worker_id.clone();
+        async move {
+            let stop = async move {
+                let _ = events_stopped.await;
+            };
+            triggers.run_worker(worker_id, stop).await
+        }
+    });
     loop {
         let now = engine.clock.now();
         let lease_until = now + Duration::seconds(TASK_LEASE_SECONDS);
@@ -106,6 +118,8 @@ pub(super) async fn run_worker(
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
     }
+    let _ = stop_events.send(());
+    let _ = events.await;
     tracing::info!(worker = %worker_id, "certification task worker stopped");
 }
 
