@@ -65,6 +65,7 @@ use crate::sailpoint::summaries::{
     ACCESS_SUMMARY_SORTERS, DECISION_SUMMARY_FILTERS, IDENTITY_SUMMARY_FILTERS,
     IDENTITY_SUMMARY_SORTERS,
 };
+use crate::sailpoint::reports::{CampaignReportOut, CampaignReportsConfigInOut};
 use crate::sailpoint::tasks::{TASK_FILTERS, TASK_SORTERS};
 use crate::sailpoint::{tasks, ErrorMessageOut};
 
@@ -244,6 +245,8 @@ pub enum Method {
     Post,
     /// PATCH.
     Patch,
+    /// PUT.
+    Put,
 }
 
 impl Method {
@@ -253,6 +256,7 @@ impl Method {
             Method::Get => "GET",
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
         }
     }
 
@@ -261,6 +265,7 @@ impl Method {
             Method::Get => HttpMethod::Get,
             Method::Post => HttpMethod::Post,
             Method::Patch => HttpMethod::Patch,
+            Method::Put => HttpMethod::Put,
         }
     }
 }
@@ -486,6 +491,55 @@ pub const SAILPOINT_OPERATIONS: &[SailPointOperation] = &[
         request: json(Body::One(component::<AdminReviewReassignIn>)),
         status: 202,
         response: Body::One(component::<tasks::CertificationTaskOut>),
+    },
+    // ---- campaign reports ----
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::Campaigns,
+        path: "/{id}/reports",
+        operation_id: "getCampaignReports",
+        summary: "The latest run of each report type run for a campaign.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::Array(component::<CampaignReportOut>),
+    },
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::Campaigns,
+        path: "/{id}/run-report/{type}",
+        operation_id: "startCampaignReport",
+        summary: "Run a campaign report in the background (its CSV: GET /api/v1/reports/{id}).",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 202,
+        response: Body::One(component::<CampaignReportOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::Campaigns,
+        path: "/reports-configuration",
+        operation_id: "getCampaignReportsConfig",
+        summary: "The identity attribute columns campaign reports add.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::One(component::<CampaignReportsConfigInOut>),
+    },
+    SailPointOperation {
+        method: Method::Put,
+        resource: Resource::Campaigns,
+        path: "/reports-configuration",
+        operation_id: "setCampaignReportsConfig",
+        summary: "Replace the identity attribute columns campaign reports add.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: json(Body::One(component::<CampaignReportsConfigInOut>)),
+        status: 200,
+        response: Body::One(component::<CampaignReportsConfigInOut>),
     },
     // ---- certifications ----
     SailPointOperation {
@@ -1100,6 +1154,18 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
         None,
     )];
     warehouse.extend(native_errors(&[403]));
+    let mut report_file = vec![(
+        200,
+        "The report's CSV (text/csv; charset=utf-8), streamed.",
+        None,
+    )];
+    report_file.extend(native_errors(&[400, 403, 404]));
+    let mut campaign_csv = vec![(
+        200,
+        "The campaign CSV (text/csv; charset=utf-8), streamed.",
+        None,
+    )];
+    campaign_csv.extend(native_errors(&[403, 404]));
     vec![
         OtherOperation {
             method: Method::Get,
@@ -1216,6 +1282,30 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
             ],
             request: None,
             responses: list_orders,
+        },
+        OtherOperation {
+            method: Method::Get,
+            path: "/api/v1/reports/{id}",
+            operation_id: "downloadCampaignReport",
+            summary: "Download a finished campaign report (the id of a SailPoint CampaignReport) \
+                      as CSV.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: None,
+            responses: report_file,
+        },
+        OtherOperation {
+            method: Method::Get,
+            path: "/api/v1/campaigns/{id}/review-items.csv",
+            operation_id: "downloadCampaignCsv",
+            summary: "Download the campaign CSV: every item with holder, access, source, \
+                      reviewer, recommendation, decision, comment and decision time.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: None,
+            responses: campaign_csv,
         },
     ]
 }

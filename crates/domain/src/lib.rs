@@ -9,6 +9,7 @@ pub mod campaign;
 pub mod certification;
 pub mod clock;
 pub mod hierarchy;
+pub mod report;
 pub mod ids;
 pub mod values;
 pub mod warehouse;

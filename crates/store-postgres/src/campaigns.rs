@@ -25,6 +25,7 @@ mod candidates;
 mod copy;
 mod decide;
 mod list;
+mod reports;
 pub(crate) mod rows;
 
 use std::collections::HashMap;

@@ -10,8 +10,10 @@
 
 pub mod campaigns;
 pub mod conformance;
+pub mod reports;
 
 pub use campaigns::CampaignStore;
+pub use reports::ReportStore;
 
 use async_trait::async_trait;
 use attest_domain::*;
@@ -61,11 +63,15 @@ impl Backend {
 
 /// Everything Attest stores, in one object the application holds as `Arc<dyn Store>`.
 pub trait Store:
-    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore
+    SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore + ReportStore
 {
 }
 
-impl<T: SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore> Store for T {}
+impl<
+        T: SystemStore + WarehouseStore + ImportStore + CredentialStore + CampaignStore + ReportStore,
+    > Store for T
+{
+}
 
 /// Lifecycle and health of the database itself.
 #[async_trait]

@@ -9,6 +9,7 @@
 
 pub mod me;
 pub mod orders;
+pub mod reports;
 pub mod warehouse;
 
 use attest_domain::Authority;
@@ -31,6 +32,13 @@ pub const WAREHOUSE_READERS: &[Authority] = &[
 /// Who may read provisioning orders: the administrators who carry revocations out.
 pub const ORDER_READERS: &[Authority] = &[Authority::OrgAdmin, Authority::CertAdmin];
 
+/// Who may download campaign reports and the campaign CSV: administrators and auditors.
+pub const REPORT_READERS: &[Authority] = &[
+    Authority::OrgAdmin,
+    Authority::CertAdmin,
+    Authority::ReportAdmin,
+];
+
 /// The native routes, each with its authority requirement (none: any valid token).
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,5 +50,13 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/provisioning-orders",
             get(orders::list_provisioning_orders).route_layer(require_any(ORDER_READERS)),
+        )
+        .route(
+            "/reports/{id}",
+            get(reports::download_report).route_layer(require_any(REPORT_READERS)),
+        )
+        .route(
+            "/campaigns/{id}/review-items.csv",
+            get(reports::download_campaign_csv).route_layer(require_any(REPORT_READERS)),
         )
 }

@@ -28,6 +28,7 @@ pub mod catalog;
 pub mod certifications;
 pub mod errors;
 pub mod params;
+pub mod reports;
 pub mod summaries;
 pub mod tasks;
 
@@ -62,12 +63,12 @@ pub const VERSIONED_PREFIXES: &[&str] = &["/v3", "/v2024", "/v2025", "/v2026", "
 /// family's 401 and 404 still apply).
 pub fn routes(prefix: &str) -> Router<AppState> {
     match prefix {
-        "/campaigns/v1" => campaigns::routes(),
+        "/campaigns/v1" => campaigns::routes().merge(reports::routes()),
         "/certification-tasks/v1" => tasks::routes(),
         "/certifications/v1" => certification_routes(false),
         "/campaign-templates/v1" | "/campaign-filters/v1" => Router::new(),
         versioned => Router::new()
-            .nest("/campaigns", campaigns::routes())
+            .nest("/campaigns", campaigns::routes().merge(reports::routes()))
             .nest("/certification-tasks", tasks::routes())
             .nest(
                 "/certifications",

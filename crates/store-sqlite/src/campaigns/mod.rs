@@ -19,6 +19,7 @@
 mod generation;
 mod list;
 mod outbox;
+mod reports;
 mod review;
 mod rows;
 
