@@ -1318,6 +1318,9 @@ fn other_operation(operation: OtherOperation) -> PathItem {
     if operation.authenticated {
         builder = builder.securities(Some(bearer_security()));
     }
+    for parameter in path_parameters(operation.path) {
+        builder = builder.parameter(parameter);
+    }
     for parameter in operation.query {
         builder = builder.parameter(parameter);
     }

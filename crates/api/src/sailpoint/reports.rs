@@ -97,9 +97,12 @@ pub struct CampaignReportOut {
     pub status: ReportResultStatusWire,
     /// The kind of report.
     pub report_type: ReportTypeWire,
-    /// When the report last read the campaign (the moment it shows); `null` until it ran.
-    #[serde(serialize_with = "timestamp::serialize_option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// When the report last read the campaign (the moment it shows); absent until it ran.
+    #[serde(
+        serialize_with = "timestamp::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = String, format = DateTime, required = false)]
     pub last_run_at: Option<DateTime<Utc>>,
 }
 

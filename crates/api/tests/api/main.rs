@@ -14,6 +14,7 @@ mod native;
 mod oauth;
 mod openapi;
 mod rate_limit;
+mod reports;
 mod request_id;
 mod summaries;
 mod tasks;
