@@ -9,8 +9,8 @@ pub mod campaign;
 pub mod certification;
 pub mod clock;
 pub mod hierarchy;
-pub mod report;
 pub mod ids;
+pub mod report;
 pub mod values;
 pub mod warehouse;
 

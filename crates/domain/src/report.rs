@@ -127,8 +127,19 @@ mod tests {
 
     #[test]
     fn other_cells_are_left_alone() {
-        for cell in ["", "jane", "a=b", " =1", "'=1", "2026-12-03T10:00:00Z", "\nx"] {
-            assert!(matches!(neutralise(cell), Cow::Borrowed(c) if c == cell), "{cell:?}");
+        for cell in [
+            "",
+            "jane",
+            "a=b",
+            " =1",
+            "'=1",
+            "2026-12-03T10:00:00Z",
+            "\nx",
+        ] {
+            assert!(
+                matches!(neutralise(cell), Cow::Borrowed(c) if c == cell),
+                "{cell:?}"
+            );
         }
     }
 

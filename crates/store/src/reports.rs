@@ -88,8 +88,12 @@ pub trait ReportStore: Send + Sync + 'static {
 
     /// Records a new run (PENDING) and its task, replacing the campaign's previous run of the
     /// same type and its file, with the audit event, in one transaction.
-    async fn start_report(&self, run: &ReportRun, task: &Task, audit: &AuditEvent)
-        -> StoreResult<()>;
+    async fn start_report(
+        &self,
+        run: &ReportRun,
+        task: &Task,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
 
     /// The latest run of each type that was run for a campaign, in type order.
     async fn campaign_reports(&self, campaign: &CampaignId) -> StoreResult<Vec<ReportRun>>;

@@ -145,11 +145,13 @@ impl ReportStore for PostgresStore {
     }
 
     async fn report_run(&self, id: &ReportId) -> StoreResult<Option<ReportRun>> {
-        let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM campaign_reports WHERE id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)?;
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM campaign_reports WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?;
         row.as_ref().map(run_from_row).transpose()
     }
 
@@ -163,13 +165,15 @@ impl ReportStore for PostgresStore {
     }
 
     async fn append_report_chunk(&self, id: &ReportId, seq: i64, data: &[u8]) -> StoreResult<()> {
-        sqlx::query("INSERT INTO campaign_report_chunks (report_id, seq, data) VALUES ($1, $2, $3)")
-            .bind(id.as_str())
-            .bind(seq)
-            .bind(data)
-            .execute(&self.pool)
-            .await
-            .map_err(store_error)?;
+        sqlx::query(
+            "INSERT INTO campaign_report_chunks (report_id, seq, data) VALUES ($1, $2, $3)",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .bind(data)
+        .execute(&self.pool)
+        .await
+        .map_err(store_error)?;
         Ok(())
     }
 
@@ -199,12 +203,14 @@ impl ReportStore for PostgresStore {
     }
 
     async fn report_chunk(&self, id: &ReportId, seq: i64) -> StoreResult<Option<Vec<u8>>> {
-        sqlx::query_scalar("SELECT data FROM campaign_report_chunks WHERE report_id = $1 AND seq = $2")
-            .bind(id.as_str())
-            .bind(seq)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(store_error)
+        sqlx::query_scalar(
+            "SELECT data FROM campaign_report_chunks WHERE report_id = $1 AND seq = $2",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)
     }
 
     async fn campaign_item_span(

@@ -107,7 +107,8 @@ impl ReportStore for SqliteStore {
     }
 
     async fn set_reports_config(&self, columns: &[String], audit: &AuditEvent) -> StoreResult<()> {
-        let text = serde_json::to_string(columns).map_err(|e| corrupt("reports configuration", e))?;
+        let text =
+            serde_json::to_string(columns).map_err(|e| corrupt("reports configuration", e))?;
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO reports_config (singleton, identity_attribute_columns) VALUES (1, ?1) \
@@ -185,11 +186,13 @@ impl ReportStore for SqliteStore {
     }
 
     async fn report_run(&self, id: &ReportId) -> StoreResult<Option<ReportRun>> {
-        let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM campaign_reports WHERE id = ?1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM campaign_reports WHERE id = ?1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)?;
         row.as_ref().map(run_from_row).transpose()
     }
 
@@ -205,13 +208,15 @@ impl ReportStore for SqliteStore {
 
     async fn append_report_chunk(&self, id: &ReportId, seq: i64, data: &[u8]) -> StoreResult<()> {
         let mut tx = self.write().await?;
-        sqlx::query("INSERT INTO campaign_report_chunks (report_id, seq, data) VALUES (?1, ?2, ?3)")
-            .bind(id.as_str())
-            .bind(seq)
-            .bind(data)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO campaign_report_chunks (report_id, seq, data) VALUES (?1, ?2, ?3)",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .bind(data)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
     }
 
@@ -243,12 +248,14 @@ impl ReportStore for SqliteStore {
     }
 
     async fn report_chunk(&self, id: &ReportId, seq: i64) -> StoreResult<Option<Vec<u8>>> {
-        sqlx::query_scalar("SELECT data FROM campaign_report_chunks WHERE report_id = ?1 AND seq = ?2")
-            .bind(id.as_str())
-            .bind(seq)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_err)
+        sqlx::query_scalar(
+            "SELECT data FROM campaign_report_chunks WHERE report_id = ?1 AND seq = ?2",
+        )
+        .bind(id.as_str())
+        .bind(seq)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_err)
     }
 
     async fn campaign_item_span(
@@ -267,7 +274,9 @@ impl ReportStore for SqliteStore {
         .map_err(db_err)?;
         let first: Option<i64> = row.try_get("first").map_err(db_err)?;
         let last: Option<i64> = row.try_get("last").map_err(db_err)?;
-        Ok(first.zip(last).map(|(f, l)| (ReviewItemId(f), ReviewItemId(l))))
+        Ok(first
+            .zip(last)
+            .map(|(f, l)| (ReviewItemId(f), ReviewItemId(l))))
     }
 
     async fn report_items(
