@@ -60,12 +60,12 @@ use crate::sailpoint::certifications::{
     CERTIFICATION_FILTERS, CERTIFICATION_SORTERS, ITEM_FILTERS, ITEM_SORTERS, PERMISSION_FILTERS,
     REVIEWER_FILTERS, REVIEWER_SORTERS,
 };
+use crate::sailpoint::reports::{CampaignReportOut, CampaignReportsConfigInOut};
 use crate::sailpoint::summaries::{
     CertificationIdentitySummaryOut, IdentityCertDecisionSummaryOut, ACCESS_SUMMARY_FILTERS,
     ACCESS_SUMMARY_SORTERS, DECISION_SUMMARY_FILTERS, IDENTITY_SUMMARY_FILTERS,
     IDENTITY_SUMMARY_SORTERS,
 };
-use crate::sailpoint::reports::{CampaignReportOut, CampaignReportsConfigInOut};
 use crate::sailpoint::tasks::{TASK_FILTERS, TASK_SORTERS};
 use crate::sailpoint::{tasks, ErrorMessageOut};
 
@@ -214,6 +214,8 @@ pub enum Resource {
     Certifications,
     /// `/certification-tasks`, `/certification-tasks/v1`.
     CertificationTasks,
+    /// `/reports`, `/reports/v1` (downloads of campaign report results).
+    Reports,
 }
 
 impl Resource {
@@ -223,6 +225,7 @@ impl Resource {
             Resource::Campaigns => "/campaigns",
             Resource::Certifications => "/certifications",
             Resource::CertificationTasks => "/certification-tasks",
+            Resource::Reports => "/reports",
         }
     }
 
@@ -232,6 +235,7 @@ impl Resource {
             Resource::Campaigns => "/campaigns/v1",
             Resource::Certifications => "/certifications/v1",
             Resource::CertificationTasks => "/certification-tasks/v1",
+            Resource::Reports => "/reports/v1",
         }
     }
 }
@@ -288,6 +292,8 @@ pub enum Body {
     One(SchemaFn),
     /// An array.
     Array(SchemaFn),
+    /// A CSV file (`text/csv; charset=utf-8`), streamed.
+    Csv,
 }
 
 /// A query parameter an operation reads.
@@ -308,6 +314,8 @@ pub enum Query {
     /// One access-narrowing parameter of the review items list (`entitlements`,
     /// `access-profiles`, `roles`): comma-separated ids.
     AccessIds(&'static str),
+    /// `fileFormat` (required) and `name` of a report download.
+    FileFormat,
 }
 
 /// A request body.
@@ -540,6 +548,18 @@ pub const SAILPOINT_OPERATIONS: &[SailPointOperation] = &[
         request: json(Body::One(component::<CampaignReportsConfigInOut>)),
         status: 200,
         response: Body::One(component::<CampaignReportsConfigInOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::Reports,
+        path: "/{taskResultId}",
+        operation_id: "getReport",
+        summary: "Download a finished campaign report (the id of a CampaignReport) as CSV.",
+        families: EVERY_FAMILY,
+        query: &[Query::FileFormat],
+        request: None,
+        status: 200,
+        response: Body::Csv,
     },
     // ---- certifications ----
     SailPointOperation {
@@ -882,6 +902,13 @@ impl Schemas {
                 let items = self.add(schema);
                 ArrayBuilder::new().items(items).build().into()
             }
+            Body::Csv => ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Binary,
+                )))
+                .build()
+                .into(),
         }
     }
 }
@@ -1015,6 +1042,26 @@ fn query_parameters(query: Query) -> Vec<ParameterBuilder> {
             ),
             string_schema(),
         )],
+        Query::FileFormat => vec![
+            query_parameter(
+                "fileFormat",
+                "`csv` (required; campaign reports are written as CSV only, `pdf` is a 400)."
+                    .to_owned(),
+                string_schema().enum_values(Some(["csv", "pdf"])),
+            )
+            .required(Required::True),
+            query_parameter(
+                "name",
+                "The downloaded file's name, without `.csv`.".to_owned(),
+                string_schema(),
+            ),
+            query_parameter(
+                "auditable",
+                "Accepted and ignored (every download is an authenticated, logged request)."
+                    .to_owned(),
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            ),
+        ],
     }
 }
 
@@ -1098,7 +1145,12 @@ fn sailpoint_operation(
     let success = schemas.body(operation.response);
     builder = builder.response(
         operation.status.to_string(),
-        json_response(status_text(operation.status), Some(success)),
+        match operation.response {
+            Body::Csv => ResponseBuilder::new()
+                .description(status_text(operation.status))
+                .content("text/csv; charset=utf-8", Content::new(Some(success))),
+            _ => json_response(status_text(operation.status), Some(success)),
+        },
     );
     for status in operation.error_statuses() {
         let body = match status {

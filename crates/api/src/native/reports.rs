@@ -23,18 +23,23 @@ use crate::AppState;
 /// The media type of every download.
 pub const CSV_MEDIA_TYPE: &str = "text/csv; charset=utf-8";
 
-fn csv_response(
+/// A streamed CSV download named `filename` (kept to safe characters).
+pub(crate) fn csv_response(
     filename: &str,
     body: impl Stream<Item = Result<Vec<u8>, EngineError>> + Send + 'static,
 ) -> Response {
     let body = body.inspect_err(|e| {
         tracing::error!(error = %e, "a CSV download failed part way; the transfer is cut short");
     });
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    let disposition =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", safe(filename)))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(CSV_MEDIA_TYPE)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(CSV_MEDIA_TYPE),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         Body::from_stream(body),

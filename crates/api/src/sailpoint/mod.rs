@@ -53,6 +53,7 @@ pub const PREFIXES: &[&str] = &[
     "/campaign-filters/v1",
     "/certifications/v1",
     "/certification-tasks/v1",
+    "/reports/v1",
 ];
 
 /// The versioned public families: every resource under its own segment.
@@ -67,9 +68,11 @@ pub fn routes(prefix: &str) -> Router<AppState> {
         "/certification-tasks/v1" => tasks::routes(),
         "/certifications/v1" => certification_routes(false),
         "/campaign-templates/v1" | "/campaign-filters/v1" => Router::new(),
+        "/reports/v1" => reports::download_routes(),
         versioned => Router::new()
             .nest("/campaigns", campaigns::routes().merge(reports::routes()))
             .nest("/certification-tasks", tasks::routes())
+            .nest("/reports", reports::download_routes())
             .nest(
                 "/certifications",
                 certification_routes(versioned == "/beta"),

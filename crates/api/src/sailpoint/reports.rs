@@ -1,36 +1,42 @@
 //! SailPoint campaign reports: `GET /campaigns/{id}/reports`,
 //! `POST /campaigns/{id}/run-report/{type}` and `GET`/`PUT /campaigns/reports-configuration`,
-//! in every family that publishes them (the versioned ones and `/campaigns/v1`).
+//! in every family that publishes them (the versioned ones and `/campaigns/v1`); and the
+//! download of a finished report by its result id, `GET /reports/{taskResultId}?fileFormat=csv`
+//! (the versioned families and `/reports/v1`), which is where SailPoint's SDKs download a
+//! report (`ReportsDataExtractionApi.get_report`, 2.x `get_report_v1`).
 //!
 //! Policy: shapes only. The engine decides who may do what (`campaigns/reports.rs`): ORG_ADMIN
-//! and CERT_ADMIN run reports and read or set the configuration; REPORT_ADMIN lists reports
-//! too. SailPoint publishes no operation that downloads a report result in these families, so
-//! a run's CSV is downloaded from the native `GET /api/v1/reports/{id}` (see `docs/reports.md`).
+//! and CERT_ADMIN read or set the configuration; they and REPORT_ADMIN run, list and download
+//! reports (the spec's `x-sailpoint-userLevels` of `startCampaignReport` and
+//! `getCampaignReports`). The same file is also at the native `GET /api/v1/reports/{id}`.
 
 use attest_domain::certification::CampaignId;
-use attest_domain::report::{ReportRun, ReportStatus, ReportType};
+use attest_domain::report::{ReportId, ReportRun, ReportStatus, ReportType};
 use attest_domain::Authority;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::params::query_params;
 use super::{mirror_enum, parse_body, timestamp};
 use crate::auth::{require_any, Authenticated};
+use crate::native::reports::csv_response;
 use crate::{ApiError, AppState};
 
-/// Who may list a campaign's reports.
+/// Who may run and list a campaign's reports.
 pub const REPORT_READERS: &[Authority] = &[
     Authority::OrgAdmin,
     Authority::CertAdmin,
     Authority::ReportAdmin,
 ];
 
-/// Who may run reports and read or set the reports configuration.
+/// Who may read or set the reports configuration.
 pub const REPORT_MANAGERS: &[Authority] = &[Authority::OrgAdmin, Authority::CertAdmin];
 
 /// The report routes, relative to the campaigns resource root (`/v3/campaigns`,
@@ -49,8 +55,68 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/{id}/run-report/{type}",
-            post(start_campaign_report).route_layer(require_any(REPORT_MANAGERS)),
+            post(start_campaign_report).route_layer(require_any(REPORT_READERS)),
         )
+}
+
+/// The download routes, relative to the reports resource root (`/v3/reports`, `/reports/v1`).
+pub fn download_routes() -> Router<AppState> {
+    Router::new().route(
+        "/{id}",
+        get(get_report_file).route_layer(require_any(REPORT_READERS)),
+    )
+}
+
+/// `GET /reports/{taskResultId}?fileFormat=csv[&name=...]`: the CSV of a finished campaign
+/// report. `fileFormat` is required; Attest writes campaign reports as CSV only, so `pdf` is a
+/// 400 saying so. `name` names the downloaded file (`.csv` is added); `auditable` is accepted
+/// and ignored (every download is already an authenticated, logged request).
+pub async fn get_report_file(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let params = query_params(&uri)?;
+    match params.get("fileFormat").map(String::as_str) {
+        Some("csv") => {}
+        Some("pdf") => {
+            return Err(ApiError::BadRequest {
+                message: "Campaign reports are written as CSV only.".to_owned(),
+                causes: vec!["fileFormat: \"pdf\" is not available; use \"csv\"".to_owned()],
+            })
+        }
+        Some(other) => {
+            return Err(ApiError::BadRequest {
+                message: "The fileFormat parameter is invalid.".to_owned(),
+                causes: vec![format!("fileFormat: \"{other}\" is not one of csv, pdf")],
+            })
+        }
+        None => {
+            return Err(ApiError::BadRequest {
+                message: "The fileFormat parameter is required.".to_owned(),
+                causes: vec!["fileFormat: required (csv)".to_owned()],
+            })
+        }
+    }
+    if let Some(auditable) = params.get("auditable") {
+        if auditable != "true" && auditable != "false" {
+            return Err(ApiError::BadRequest {
+                message: "The auditable parameter is invalid.".to_owned(),
+                causes: vec![format!("auditable: \"{auditable}\" is not true or false")],
+            });
+        }
+    }
+    let (run, chunks) = state.campaigns.report_file(&caller, &ReportId(id)).await?;
+    let filename = match params.get("name") {
+        Some(name) if !name.trim().is_empty() => format!("{name}.csv"),
+        _ => format!(
+            "{}-{}.csv",
+            run.campaign_id,
+            run.report_type.as_str().to_ascii_lowercase()
+        ),
+    };
+    Ok(csv_response(&filename, chunks))
 }
 
 mirror_enum!(
@@ -188,7 +254,10 @@ pub async fn set_campaign_reports_config(
     let config: CampaignReportsConfigInOut = parse_body(&body)?;
     let columns = state
         .campaigns
-        .set_reports_config(&caller, config.identity_attribute_columns.unwrap_or_default())
+        .set_reports_config(
+            &caller,
+            config.identity_attribute_columns.unwrap_or_default(),
+        )
         .await?;
     Ok(Json(CampaignReportsConfigInOut {
         identity_attribute_columns: Some(columns),

@@ -223,7 +223,12 @@ impl TestApp {
 
     /// `GET uri` with a bearer token, the body read as text (downloads that are not JSON).
     pub async fn get_text(&self, uri: &str, token: &str) -> (StatusCode, HeaderMap, String) {
-        let response = self.router.clone().oneshot(get(uri, Some(token))).await.unwrap();
+        let response = self
+            .router
+            .clone()
+            .oneshot(get(uri, Some(token)))
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
