@@ -2923,7 +2923,7 @@ pub async fn report_runs_and_files_are_kept_and_replaced(store: Arc<dyn Store>) 
         .unwrap();
     assert_eq!(
         store.campaign_reports(&"camp".into()).await.unwrap(),
-        [run.clone()]
+        std::slice::from_ref(&run)
     );
     assert_eq!(store.report_run(&run.id).await.unwrap(), Some(run.clone()));
     let queued = store.task(&run_task.id).await.unwrap().unwrap();
