@@ -71,6 +71,7 @@ use crate::sailpoint::certifications::{
     CERTIFICATION_FILTERS, CERTIFICATION_SORTERS, ITEM_FILTERS, ITEM_SORTERS, PERMISSION_FILTERS,
     REVIEWER_FILTERS, REVIEWER_SORTERS,
 };
+use crate::sailpoint::reports::{CampaignReportOut, CampaignReportsConfigInOut};
 use crate::sailpoint::summaries::{
     CertificationIdentitySummaryOut, IdentityCertDecisionSummaryOut, ACCESS_SUMMARY_FILTERS,
     ACCESS_SUMMARY_SORTERS, DECISION_SUMMARY_FILTERS, IDENTITY_SUMMARY_FILTERS,
@@ -232,6 +233,8 @@ pub enum Resource {
     CampaignTemplates,
     /// `/campaign-filters`, `/campaign-filters/v1`.
     CampaignFilters,
+    /// `/reports`, `/reports/v1` (downloads of campaign report results).
+    Reports,
 }
 
 impl Resource {
@@ -243,6 +246,7 @@ impl Resource {
             Resource::CertificationTasks => "/certification-tasks",
             Resource::CampaignTemplates => "/campaign-templates",
             Resource::CampaignFilters => "/campaign-filters",
+            Resource::Reports => "/reports",
         }
     }
 
@@ -254,6 +258,7 @@ impl Resource {
             Resource::CertificationTasks => "/certification-tasks/v1",
             Resource::CampaignTemplates => "/campaign-templates/v1",
             Resource::CampaignFilters => "/campaign-filters/v1",
+            Resource::Reports => "/reports/v1",
         }
     }
 }
@@ -318,6 +323,8 @@ pub enum Body {
     Strings,
     /// No body (a 204).
     Empty,
+    /// A CSV file (`text/csv; charset=utf-8`), streamed.
+    Csv,
 }
 
 /// A query parameter an operation reads.
@@ -340,6 +347,8 @@ pub enum Query {
     /// One access-narrowing parameter of the review items list (`entitlements`,
     /// `access-profiles`, `roles`): comma-separated ids.
     AccessIds(&'static str),
+    /// `fileFormat` (required) and `name` of a report download.
+    FileFormat,
 }
 
 /// A request body.
@@ -653,6 +662,67 @@ pub const SAILPOINT_OPERATIONS: &[SailPointOperation] = &[
         request: json(Body::One(component::<AdminReviewReassignIn>)),
         status: 202,
         response: Body::One(component::<tasks::CertificationTaskOut>),
+    },
+    // ---- campaign reports ----
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::Campaigns,
+        path: "/{id}/reports",
+        operation_id: "getCampaignReports",
+        summary: "The latest run of each report type run for a campaign.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::Array(component::<CampaignReportOut>),
+    },
+    SailPointOperation {
+        method: Method::Post,
+        resource: Resource::Campaigns,
+        path: "/{id}/run-report/{type}",
+        operation_id: "startCampaignReport",
+        summary: "Run a campaign report in the background (its CSV: GET /api/v1/reports/{id}).",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 202,
+        response: Body::One(component::<CampaignReportOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::Campaigns,
+        path: "/reports-configuration",
+        operation_id: "getCampaignReportsConfig",
+        summary: "The identity attribute columns campaign reports add.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: None,
+        status: 200,
+        response: Body::One(component::<CampaignReportsConfigInOut>),
+    },
+    SailPointOperation {
+        method: Method::Put,
+        resource: Resource::Campaigns,
+        path: "/reports-configuration",
+        operation_id: "setCampaignReportsConfig",
+        summary: "Replace the identity attribute columns campaign reports add.",
+        families: EVERY_FAMILY,
+        query: &[],
+        request: json(Body::One(component::<CampaignReportsConfigInOut>)),
+        status: 200,
+        response: Body::One(component::<CampaignReportsConfigInOut>),
+    },
+    SailPointOperation {
+        method: Method::Get,
+        resource: Resource::Reports,
+        path: "/{taskResultId}",
+        operation_id: "getReport",
+        summary: "Download a finished campaign report (the id of a CampaignReport) as CSV.",
+        families: EVERY_FAMILY,
+        query: &[Query::FileFormat],
+        request: None,
+        status: 200,
+        response: Body::Csv,
     },
     // ---- certifications ----
     SailPointOperation {
@@ -1065,6 +1135,15 @@ impl Schemas {
                     .into(),
             ),
             Body::Empty => None,
+            Body::Csv => Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Binary,
+                    )))
+                    .build()
+                    .into(),
+            ),
         }
     }
 }
@@ -1227,6 +1306,26 @@ fn query_parameters(query: Query) -> Vec<ParameterBuilder> {
             ),
             string_schema(),
         )],
+        Query::FileFormat => vec![
+            query_parameter(
+                "fileFormat",
+                "`csv` (required; campaign reports are written as CSV only, `pdf` is a 400)."
+                    .to_owned(),
+                string_schema().enum_values(Some(["csv", "pdf"])),
+            )
+            .required(Required::True),
+            query_parameter(
+                "name",
+                "The downloaded file's name, without `.csv`.".to_owned(),
+                string_schema(),
+            ),
+            query_parameter(
+                "auditable",
+                "Accepted and ignored (every download is an authenticated, logged request)."
+                    .to_owned(),
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            ),
+        ],
     }
 }
 
@@ -1311,7 +1410,12 @@ fn sailpoint_operation(
     let success = schemas.body(operation.response);
     builder = builder.response(
         operation.status.to_string(),
-        json_response(status_text(operation.status), success),
+        match operation.response {
+            Body::Csv => ResponseBuilder::new()
+                .description(status_text(operation.status))
+                .content("text/csv; charset=utf-8", Content::new(success)),
+            _ => json_response(status_text(operation.status), success),
+        },
     );
     for status in operation.error_statuses() {
         let body = match status {
@@ -1525,6 +1629,18 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
             responses: manual_csv,
         },
     ];
+    let mut report_file = vec![(
+        200,
+        "The report's CSV (text/csv; charset=utf-8), streamed.",
+        None,
+    )];
+    report_file.extend(native_errors(&[400, 403, 404]));
+    let mut campaign_csv = vec![(
+        200,
+        "The campaign CSV (text/csv; charset=utf-8), streamed.",
+        None,
+    )];
+    campaign_csv.extend(native_errors(&[403, 404]));
     let mut operations = vec![
         OtherOperation {
             method: Method::Get,
@@ -1611,6 +1727,30 @@ fn other_operations(schemas: &mut Schemas) -> Vec<OtherOperation> {
             query: order_filters(),
             request: None,
             responses: list_orders,
+        },
+        OtherOperation {
+            method: Method::Get,
+            path: "/api/v1/reports/{id}",
+            operation_id: "downloadCampaignReport",
+            summary: "Download a finished campaign report (the id of a SailPoint CampaignReport) \
+                      as CSV.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: None,
+            responses: report_file,
+        },
+        OtherOperation {
+            method: Method::Get,
+            path: "/api/v1/campaigns/{id}/review-items.csv",
+            operation_id: "downloadCampaignCsv",
+            summary: "Download the campaign CSV: every item with holder, access, source, \
+                      reviewer, recommendation, decision, comment and decision time.",
+            tag: "Native",
+            authenticated: true,
+            query: Vec::new(),
+            request: None,
+            responses: campaign_csv,
         },
     ];
     operations.extend(remediation);

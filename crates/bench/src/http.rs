@@ -62,6 +62,21 @@ impl Reply {
     }
 }
 
+/// A download read frame by frame and counted, never held whole.
+#[derive(Debug)]
+pub struct Download {
+    /// Body bytes.
+    pub bytes: u64,
+    /// Line feeds in the body (a CSV's records plus its header, when no cell holds one).
+    pub lines: u64,
+    /// From sending the request to the first body byte.
+    pub first_byte: Duration,
+    /// From sending the request to the last body byte.
+    pub elapsed: Duration,
+    /// The body's first bytes (up to 600), for error messages and a look at the header.
+    pub head: Vec<u8>,
+}
+
 impl Api {
     /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`), without a token yet.
     pub fn new(base: &str) -> Self {
@@ -109,6 +124,58 @@ impl Api {
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Reply> {
         self.send(Method::POST, path, Some(serde_json::to_vec(body)?))
             .await
+    }
+
+    /// `GET path`, reading the body as it arrives and counting its bytes and lines (for large
+    /// CSV downloads: the driver's memory stays flat whatever the size).
+    pub async fn download(&self, path: &str) -> anyhow::Result<Download> {
+        let mut builder = Request::builder()
+            .method(Method::GET)
+            .uri(format!("{}{path}", self.base));
+        if let Some(auth) = &self.authorization {
+            builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        let request = builder.body(Full::new(Bytes::new()))?;
+        let started = Instant::now();
+        let response = self
+            .client
+            .request(request)
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        let status = response.status();
+        let mut body = response.into_body();
+        let mut download = Download {
+            bytes: 0,
+            lines: 0,
+            first_byte: Duration::ZERO,
+            elapsed: Duration::ZERO,
+            head: Vec::new(),
+        };
+        while let Some(frame) = body.frame().await {
+            let frame = frame.with_context(|| format!("GET {path}: the body broke off"))?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if download.bytes == 0 && !data.is_empty() {
+                download.first_byte = started.elapsed();
+            }
+            if download.head.len() < 600 {
+                let room = 600 - download.head.len();
+                download
+                    .head
+                    .extend_from_slice(&data[..data.len().min(room)]);
+            }
+            download.bytes += data.len() as u64;
+            download.lines += data.iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        download.elapsed = started.elapsed();
+        if !status.is_success() {
+            bail!(
+                "GET {path}: HTTP {status}: {}",
+                String::from_utf8_lossy(&download.head)
+            );
+        }
+        Ok(download)
     }
 
     /// Sends one request and reads the whole answer.

@@ -12,7 +12,10 @@
 //! 4. single decide: 16 clients, one decision a call, each on its own certifications;
 //! 5. reads, 16 clients, after a warm-up: a filtered, sorted page of review items, the
 //!    decision summary of a certification, the campaign's progress (`detail=FULL`);
-//! 6. reads the server's peak resident memory (`VmHWM` of `/proc/<pid>/status`) after every
+//! 6. the campaign CSV (`GET /api/v1/campaigns/{id}/review-items.csv`, every item with its
+//!    decision), streamed and counted by the driver without keeping it, then the campaign
+//!    composition report run as a task (`run-report`, polled to SUCCESS) and its download;
+//! 7. reads the server's peak resident memory (`VmHWM` of `/proc/<pid>/status`) after every
 //!    phase, and prints every figure with its target as a Markdown table.
 //!
 //! Items to decide are listed (`access-review-items`, `completed eq false`) before a decide
@@ -103,6 +106,13 @@ struct Args {
     /// campaign is created and nothing is decided.
     #[arg(long, value_name = "CAMPAIGN_ID")]
     reads_of: Option<String>,
+    /// Only download the campaign CSV and run the composition report, of this existing
+    /// campaign (for profiling reports); nothing is created or decided.
+    #[arg(long, value_name = "CAMPAIGN_ID", conflicts_with_all = ["reads_of", "campaign_only"])]
+    csv_of: Option<String>,
+    /// Skip the composition report run (the campaign CSV is still measured).
+    #[arg(long)]
+    no_report: bool,
     /// Longest wait for the campaign to become STAGED, then ACTIVE, in seconds.
     #[arg(long, default_value_t = 900, value_name = "SECONDS")]
     campaign_timeout: u64,
@@ -140,6 +150,8 @@ const SINGLE_P99_MS: f64 = 25.0;
 const ITEMS_P99_MS: f64 = 20.0;
 const SUMMARY_P99_MS: f64 = 10.0;
 const RSS_MIB: f64 = 256.0;
+/// Most seconds the campaign CSV of a 1,000,000-item campaign may take on SQLite.
+const CSV_SECS_SQLITE: f64 = 10.0;
 
 /// A certification of the campaign, as listed.
 #[derive(Debug, Clone)]
@@ -258,8 +270,9 @@ async fn measure(
     };
     note("start")?;
 
-    // 1. Campaign: create → STAGED → ACTIVE (or an existing one, for reads only).
-    let campaign = match &args.reads_of {
+    // 1. Campaign: create → STAGED → ACTIVE (or an existing one, for reads or reports only).
+    let existing = args.reads_of.as_ref().or(args.csv_of.as_ref());
+    let campaign = match existing {
         Some(id) => CampaignRun {
             id: id.clone(),
             staged: Duration::ZERO,
@@ -280,7 +293,7 @@ async fn measure(
     let mut report = Report {
         args,
         targets,
-        campaign: args.reads_of.is_none().then_some(&campaign),
+        campaign: existing.is_none().then_some(&campaign),
         certifications: 0,
         total_items: 0,
         listing: None,
@@ -290,6 +303,8 @@ async fn measure(
         items_small: None,
         summary: None,
         progress: None,
+        csv: None,
+        report: None,
         memory: Vec::new(),
     };
     // 2. Certifications, largest first, split into pools.
@@ -302,6 +317,13 @@ async fn measure(
         thousands(report.total_items)
     );
     if args.campaign_only {
+        report.memory = memory;
+        return Ok(render(&report));
+    }
+    if args.csv_of.is_some() {
+        let (csv, run) = reports(&api, &campaign.id, args.no_report, &mut note).await?;
+        report.csv = Some(csv);
+        report.report = run;
         report.memory = memory;
         return Ok(render(&report));
     }
@@ -406,12 +428,118 @@ async fn measure(
     let progress = reads(&api, &all, args, args.read_requests, campaign_path).await;
     note("campaign progress")?;
 
+    // 6. The campaign CSV and the composition report.
+    let (csv, run) = reports(&api, &campaign.id, args.no_report, &mut note).await?;
+
     report.items_page = Some(items_page);
     report.items_small = Some(items_small);
     report.summary = Some(summary);
     report.progress = Some(progress);
+    report.csv = Some(csv);
+    report.report = run;
     report.memory = memory;
     Ok(render(&report))
+}
+
+// ---- 6. reports ----
+
+/// One CSV download, counted as it streamed.
+struct CsvRun {
+    /// Data rows (lines less the header).
+    rows: u64,
+    bytes: u64,
+    first_byte: Duration,
+    wall: Duration,
+    /// The header line.
+    header: String,
+}
+
+impl CsvRun {
+    fn of(download: http::Download) -> CsvRun {
+        let head = String::from_utf8_lossy(&download.head);
+        CsvRun {
+            rows: download.lines.saturating_sub(1),
+            bytes: download.bytes,
+            first_byte: download.first_byte,
+            wall: download.elapsed,
+            header: head.lines().next().unwrap_or("").to_owned(),
+        }
+    }
+}
+
+/// The composition report: its run as a task (request to SUCCESS) and its download.
+struct ReportRunTiming {
+    run: Duration,
+    download: CsvRun,
+}
+
+/// Downloads the campaign CSV, then (unless `skip_report`) runs the composition report and
+/// downloads it; notes the server's memory after each.
+async fn reports(
+    api: &Api,
+    campaign: &str,
+    skip_report: bool,
+    note: &mut impl FnMut(&'static str) -> anyhow::Result<()>,
+) -> anyhow::Result<(CsvRun, Option<ReportRunTiming>)> {
+    eprintln!("[bench] campaign CSV");
+    let csv = CsvRun::of(
+        api.download(&format!("/api/v1/campaigns/{campaign}/review-items.csv"))
+            .await?,
+    );
+    note("campaign CSV")?;
+    eprintln!(
+        "[bench] campaign CSV: {} rows, {:.1} MiB in {:.2} s",
+        thousands(csv.rows),
+        csv.bytes as f64 / 1048576.0,
+        csv.wall.as_secs_f64()
+    );
+    if skip_report {
+        return Ok((csv, None));
+    }
+    eprintln!("[bench] composition report run");
+    let started = Instant::now();
+    let run = api
+        .post(
+            &format!("/v3/campaigns/{campaign}/run-report/CAMPAIGN_COMPOSITION_REPORT"),
+            &json!({}),
+        )
+        .await?
+        .json("POST /v3/campaigns/{id}/run-report/CAMPAIGN_COMPOSITION_REPORT")?;
+    let id = run
+        .get("id")
+        .and_then(Value::as_str)
+        .context("run-report: no id in the answer")?
+        .to_owned();
+    loop {
+        let listed = api
+            .get(&format!("/v3/campaigns/{campaign}/reports"))
+            .await?
+            .json("GET /v3/campaigns/{id}/reports")?;
+        let status = listed
+            .as_array()
+            .and_then(|runs| {
+                runs.iter()
+                    .find(|r| r.get("id") == Some(&Value::from(id.as_str())))
+            })
+            .and_then(|r| r.get("status"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
+        match status.as_str() {
+            "SUCCESS" => break,
+            "PENDING" => {}
+            other => bail!("the composition report {id} is {other:?}, not SUCCESS"),
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("the composition report {id} is still PENDING after 600 s");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    let ran = started.elapsed();
+    note("composition report run")?;
+    let download = CsvRun::of(api.download(&format!("/api/v1/reports/{id}")).await?);
+    note("composition report download")?;
+    Ok((csv, Some(ReportRunTiming { run: ran, download })))
 }
 
 // ---- 1. the campaign ----
@@ -838,6 +966,8 @@ struct Report<'a> {
     items_small: Option<Measured>,
     summary: Option<Measured>,
     progress: Option<Measured>,
+    csv: Option<CsvRun>,
+    report: Option<ReportRunTiming>,
     memory: Vec<Memory>,
 }
 
@@ -998,6 +1128,50 @@ fn render(r: &Report<'_>) -> String {
             Some(SUMMARY_P99_MS),
         ));
     }
+    if let Some(csv) = &r.csv {
+        let secs = csv.wall.as_secs_f64();
+        let complete = csv.rows == r.total_items;
+        let sqlite = t.backend == "SQLite";
+        rows.push([
+            "campaign CSV (`review-items.csv`), streamed".into(),
+            format!(
+                "**{secs:.2} s** ({} rows{}, {:.0} MiB, {:.0} MiB/s; first byte after {})",
+                thousands(csv.rows),
+                if complete {
+                    String::new()
+                } else {
+                    format!(", but the campaign has {} items", thousands(r.total_items))
+                },
+                csv.bytes as f64 / 1048576.0,
+                csv.bytes as f64 / 1048576.0 / secs.max(1e-9),
+                ms(csv.first_byte),
+            ),
+            if sqlite {
+                format!("≤ {CSV_SECS_SQLITE} s for 1,000,000 items")
+            } else {
+                "(for comparison)".into()
+            },
+            if sqlite {
+                verdict(complete && secs <= CSV_SECS_SQLITE).into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    if let Some(run) = &r.report {
+        rows.push([
+            "composition report: run (task) to SUCCESS, then its download".into(),
+            format!(
+                "**{:.2} s** to SUCCESS; download {:.2} s ({} rows, {:.0} MiB)",
+                run.run.as_secs_f64(),
+                run.download.wall.as_secs_f64(),
+                thousands(run.download.rows),
+                run.download.bytes as f64 / 1048576.0,
+            ),
+            "(for comparison)".into(),
+            String::new(),
+        ]);
+    }
     rows.push([
         "server peak RSS (VmHWM) during all of the above".into(),
         format!(
@@ -1031,6 +1205,9 @@ fn render(r: &Report<'_>) -> String {
             mib(m.anon_kib),
             mib(m.file_kib),
         ));
+    }
+    if let Some(csv) = &r.csv {
+        out.push_str(&format!("\nCampaign CSV header: `{}`\n", csv.header));
     }
     if let Some(listing) = &r.listing {
         out.push_str(&format!(

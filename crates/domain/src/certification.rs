@@ -547,6 +547,9 @@ pub enum TaskType {
     CampaignCreate,
     /// Deleting a campaign.
     CampaignDelete,
+    /// Writing a campaign report (Attest's own kind: report runs are polled through the
+    /// campaign's report list, so the SailPoint task endpoints leave these tasks out).
+    CampaignReport,
 }
 
 wire_enum!(TaskType {
@@ -558,6 +561,7 @@ wire_enum!(TaskType {
     ActivateCampaign => "ACTIVATE_CAMPAIGN",
     CampaignCreate => "CAMPAIGN_CREATE",
     CampaignDelete => "CAMPAIGN_DELETE",
+    CampaignReport => "CAMPAIGN_REPORT",
 });
 
 /// What a task works on.

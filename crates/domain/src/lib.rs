@@ -12,6 +12,7 @@ pub mod clock;
 pub mod hierarchy;
 pub mod ids;
 pub mod remediation;
+pub mod report;
 pub mod schedule;
 pub mod template;
 pub mod values;

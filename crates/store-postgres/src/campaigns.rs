@@ -26,6 +26,7 @@ mod copy;
 mod decide;
 pub(crate) mod list;
 mod remediation;
+mod reports;
 pub(crate) mod rows;
 
 use std::collections::HashMap;

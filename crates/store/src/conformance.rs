@@ -50,6 +50,8 @@ macro_rules! conformance_tests {
             warehouse_version_moves_with_each_import,
             item_pages_hold_what_their_items_need,
             decisions_as_reviewer_check_the_reviewer,
+            report_reads_page_through_one_campaign,
+            report_runs_and_files_are_kept_and_replaced,
             event_subscriptions_are_stored_replaced_and_deleted,
             announced_changes_fill_the_outbox_and_deliveries_are_leased,
             templates_are_stored_listed_patched_and_deleted,
@@ -1044,7 +1046,18 @@ async fn generate_manager_campaign(
             certs.insert(
                 reviewer.0.clone(),
                 Certification {
-                    id: format!("{:032x}", number).into(),
+                    // 32 hex digits, unique per campaign (two campaigns may be generated).
+                    id: format!(
+                        "{:0>16}{number:016x}",
+                        campaign
+                            .id
+                            .as_str()
+                            .bytes()
+                            .take(8)
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<String>()
+                    )
+                    .into(),
                     campaign_id: campaign.id.clone(),
                     campaign_name: campaign.definition.name.clone(),
                     campaign_type: campaign.definition.scope.campaign_type(),
@@ -3980,4 +3993,323 @@ pub async fn announced_changes_fill_the_outbox_and_deliveries_are_leased(store: 
     );
     assert!(store.delete_subscription("late").await.unwrap());
     assert!(store.deliveries("late", 10).await.unwrap().is_empty());
+}
+
+// ---- campaign reports ----
+
+use crate::reports::ReportItemRow;
+use attest_domain::report::{ReportId, ReportRun, ReportStatus, ReportType};
+
+/// Every report item of a campaign, read `limit` at a time as the engine does.
+async fn all_report_items(
+    store: &Arc<dyn Store>,
+    campaign: &CampaignId,
+    limit: u32,
+) -> Vec<ReportItemRow> {
+    let Some((first, last)) = store.campaign_item_span(campaign).await.unwrap() else {
+        return Vec::new();
+    };
+    let mut after = ReviewItemId(first.0 - 1);
+    let mut out = Vec::new();
+    loop {
+        let page = store
+            .report_items(campaign, after, last, limit)
+            .await
+            .unwrap();
+        assert!(page.len() <= limit as usize);
+        let full = page.len() == limit as usize;
+        if let Some(row) = page.last() {
+            after = row.item_id;
+        }
+        out.extend(page);
+        if !full {
+            return out;
+        }
+    }
+}
+
+/// The reads reports stream from: items in id order within the campaign's span, only that
+/// campaign's, with their reviewer and decision; certifications with who signed them;
+/// provisioning orders; each keyset-paged exactly.
+pub async fn report_reads_page_through_one_campaign(store: Arc<dyn Store>) {
+    let certs = active_manager_campaign(&store, "rp").await;
+    // A second campaign over the same organisation, whose items must never show.
+    let other = new_campaign("rp2", "Other review", t(3));
+    store
+        .insert_campaign(
+            &other,
+            &task("rp2-create", TaskType::CampaignCreate, "rp2", t(3)),
+            &event("campaign.created", "rp2", t(3)),
+        )
+        .await
+        .unwrap();
+    generate_manager_campaign(&store, &other).await;
+
+    let mut expected: Vec<ReviewItem> = Vec::new();
+    for cert in certs.values() {
+        expected.extend(items_of(&store, &cert.id).await);
+    }
+    expected.sort_by_key(|i| i.id);
+    assert!(expected.len() >= 3);
+    assert_eq!(
+        store.campaign_item_span(&"nothing".into()).await.unwrap(),
+        None
+    );
+    for limit in [1, 2, 1000] {
+        let rows = all_report_items(&store, &"rp".into(), limit).await;
+        let ids: Vec<ReviewItemId> = rows.iter().map(|r| r.item_id).collect();
+        let want: Vec<ReviewItemId> = expected.iter().map(|i| i.id).collect();
+        assert_eq!(ids, want, "limit {limit}");
+    }
+
+    let alice = &certs["alice"];
+    let first = items_of(&store, &alice.id).await[0].clone();
+    store
+        .decide(
+            &alice.id,
+            &[ItemDecision {
+                item_id: first.id,
+                decision: Decision::Revoke,
+                comments: Some("=not needed".into()),
+                proposed_end_date: None,
+            }],
+            &actor("alice"),
+            t(5),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let rows = all_report_items(&store, &"rp".into(), 1000).await;
+    for (row, item) in rows.iter().zip(&expected) {
+        let cert = certs
+            .values()
+            .find(|c| c.id == item.certification_id)
+            .unwrap();
+        assert_eq!(row.certification_id, item.certification_id);
+        assert_eq!(row.reviewer_id, cert.reviewer);
+        assert_eq!(row.reviewer_name, cert.reviewer_name);
+        assert_eq!(row.identity_id, item.identity_id);
+        assert_eq!(
+            row.account_id,
+            item.account_id.as_ref().map(|a| a.0.clone())
+        );
+        assert_eq!(row.holder_name, item.holder_name);
+        assert_eq!(row.access_type, item.access_type.as_str());
+        assert_eq!(row.access_id, item.access_id);
+        assert_eq!(row.access_name, item.access_name);
+        assert_eq!(row.source_id, item.source_id.as_ref().map(|s| s.0.clone()));
+        assert_eq!(row.source_name, item.source_name);
+        assert_eq!(row.origin, item.origin.as_str());
+        assert_eq!(
+            row.recommendation,
+            item.recommendation.map(|r| r.as_str().to_owned())
+        );
+    }
+    let decided = rows.iter().find(|r| r.item_id == first.id).unwrap();
+    assert_eq!(decided.decision.as_deref(), Some("REVOKE"));
+    assert_eq!(decided.comments.as_deref(), Some("=not needed"));
+    assert_eq!(decided.decided_by.as_deref(), Some("alice"));
+    assert_eq!(decided.decided_at, Some(t(5)));
+    assert!(rows
+        .iter()
+        .filter(|r| r.item_id != first.id)
+        .all(|r| r.decision.is_none() && r.decided_at.is_none()));
+
+    // Certifications, one page at a time, each with who signed it.
+    let rest: Vec<ItemDecision> = items_of(&store, &alice.id)
+        .await
+        .iter()
+        .filter(|i| i.id != first.id)
+        .map(|i| ItemDecision {
+            item_id: i.id,
+            decision: Decision::Approve,
+            comments: None,
+            proposed_end_date: None,
+        })
+        .collect();
+    store
+        .decide(&alice.id, &rest, &actor("alice"), t(5))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .sign_off(&alice.id, &actor("ceo"), t(6))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut after: Option<CertificationId> = None;
+    loop {
+        let page = store
+            .report_certifications(&"rp".into(), after.as_ref(), 1)
+            .await
+            .unwrap();
+        let Some(row) = page.first() else { break };
+        assert_eq!(page.len(), 1);
+        after = Some(row.certification.id.clone());
+        seen.push(row.clone());
+    }
+    let mut want: Vec<CertificationId> = certs.values().map(|c| c.id.clone()).collect();
+    want.sort();
+    assert_eq!(
+        seen.iter()
+            .map(|r| r.certification.id.clone())
+            .collect::<Vec<_>>(),
+        want
+    );
+    for row in &seen {
+        if row.certification.id == alice.id {
+            assert_eq!(row.certification.phase, CertificationPhase::Signed);
+            assert_eq!(row.signed_by, Some("ceo".into()), "the actor who signed");
+        } else {
+            assert_eq!(row.signed_by, None);
+        }
+    }
+
+    // Orders of the campaign, keyset-paged on (created, id).
+    let orders = store.report_orders(&"rp".into(), None, 10).await.unwrap();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0].item_id, first.id);
+    assert_eq!(orders[0].status.as_str(), "PENDING");
+    let after_last = store
+        .report_orders(&"rp".into(), Some((orders[0].created, &orders[0].id)), 10)
+        .await
+        .unwrap();
+    assert!(after_last.is_empty());
+    assert!(store
+        .report_orders(&"rp2".into(), None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+fn report_run(id: &str, campaign: &str, report_type: ReportType, at: DateTime<Utc>) -> ReportRun {
+    ReportRun {
+        id: ReportId(id.into()),
+        campaign_id: campaign.into(),
+        report_type,
+        status: ReportStatus::Pending,
+        task_id: format!("{id}-task").into(),
+        requested: at,
+        last_run_at: None,
+        rows: None,
+        error: None,
+    }
+}
+
+/// The reports configuration, report runs with their task, chunked files, outcomes that only
+/// a PENDING run takes, and a new run of a type replacing the old one and its file.
+pub async fn report_runs_and_files_are_kept_and_replaced(store: Arc<dyn Store>) {
+    load_review_org(&store).await;
+    assert_eq!(store.reports_config().await.unwrap(), Vec::<String>::new());
+    let columns = vec!["costCenter".to_owned(), "department".to_owned()];
+    store
+        .set_reports_config(&columns, &event("reports.configured", "x", t(2)))
+        .await
+        .unwrap();
+    assert_eq!(store.reports_config().await.unwrap(), columns);
+    store
+        .set_reports_config(&[], &event("reports.configured", "x", t(2)))
+        .await
+        .unwrap();
+    assert!(store.reports_config().await.unwrap().is_empty());
+    assert_eq!(
+        store.identity_attribute_names().await.unwrap(),
+        ["costCenter", "employeeType"]
+    );
+
+    let run = report_run("r1", "camp", ReportType::CampaignStatusReport, t(3));
+    let mut run_task = task("r1-task", TaskType::CampaignReport, "camp", t(3));
+    run_task.payload = serde_json::json!({ "reportId": "r1" });
+    store
+        .start_report(
+            &run,
+            &run_task,
+            &event("campaign.report_requested", "camp", t(3)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.campaign_reports(&"camp".into()).await.unwrap(),
+        std::slice::from_ref(&run)
+    );
+    assert_eq!(store.report_run(&run.id).await.unwrap(), Some(run.clone()));
+    let queued = store.task(&run_task.id).await.unwrap().unwrap();
+    assert_eq!(queued.task_type, TaskType::CampaignReport);
+
+    let big = vec![b'x'; 300_000];
+    store.append_report_chunk(&run.id, 0, &big).await.unwrap();
+    store
+        .append_report_chunk(&run.id, 1, b"tail\n")
+        .await
+        .unwrap();
+    assert_eq!(store.report_chunk(&run.id, 0).await.unwrap(), Some(big));
+    assert_eq!(
+        store.report_chunk(&run.id, 1).await.unwrap().as_deref(),
+        Some(&b"tail\n"[..])
+    );
+    assert_eq!(store.report_chunk(&run.id, 2).await.unwrap(), None);
+    // An interrupted run starts its file again.
+    store.clear_report_file(&run.id).await.unwrap();
+    assert_eq!(store.report_chunk(&run.id, 0).await.unwrap(), None);
+    store.append_report_chunk(&run.id, 0, b"h\n").await.unwrap();
+
+    assert!(store
+        .finish_report(&run.id, ReportStatus::Success, t(4), Some(7), None)
+        .await
+        .unwrap());
+    assert!(!store
+        .finish_report(&run.id, ReportStatus::Error, t(5), None, Some("late"))
+        .await
+        .unwrap());
+    let done = store.report_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(done.status, ReportStatus::Success);
+    assert_eq!(done.last_run_at, Some(t(4)));
+    assert_eq!(done.rows, Some(7));
+    assert_eq!(done.error, None);
+
+    // Another type is a second entry; the same type again replaces the run and its file.
+    let other = report_run("r2", "camp", ReportType::CampaignCompositionReport, t(5));
+    store
+        .start_report(
+            &other,
+            &task("r2-task", TaskType::CampaignReport, "camp", t(5)),
+            &event("campaign.report_requested", "camp", t(5)),
+        )
+        .await
+        .unwrap();
+    let again = report_run("r3", "camp", ReportType::CampaignStatusReport, t(6));
+    store
+        .start_report(
+            &again,
+            &task("r3-task", TaskType::CampaignReport, "camp", t(6)),
+            &event("campaign.report_requested", "camp", t(6)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.report_run(&run.id).await.unwrap(), None);
+    assert_eq!(store.report_chunk(&run.id, 0).await.unwrap(), None);
+    let listed = store.campaign_reports(&"camp".into()).await.unwrap();
+    assert_eq!(
+        listed,
+        [other.clone(), again.clone()],
+        "one per type, in type order"
+    );
+    assert!(store
+        .finish_report(
+            &again.id,
+            ReportStatus::Error,
+            t(7),
+            None,
+            Some("storage kept failing")
+        )
+        .await
+        .unwrap());
+    let failed = store.report_run(&again.id).await.unwrap().unwrap();
+    assert_eq!(failed.error.as_deref(), Some("storage kept failing"));
+    assert!(store
+        .campaign_reports(&"elsewhere".into())
+        .await
+        .unwrap()
+        .is_empty());
 }

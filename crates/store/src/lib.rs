@@ -13,12 +13,14 @@ pub mod campaigns;
 pub mod conformance;
 pub mod events;
 pub mod remediation;
+pub mod reports;
 pub mod templates;
 
 pub use campaign_filters::CampaignFilterStore;
 pub use campaigns::CampaignStore;
 pub use events::EventStore;
 pub use remediation::RemediationStore;
+pub use reports::ReportStore;
 pub use templates::TemplateStore;
 
 use async_trait::async_trait;
@@ -76,6 +78,7 @@ pub trait Store:
     + CampaignStore
     + CampaignFilterStore
     + TemplateStore
+    + ReportStore
     + RemediationStore
     + EventStore
 {
@@ -89,6 +92,7 @@ impl<
             + CampaignStore
             + CampaignFilterStore
             + TemplateStore
+            + ReportStore
             + RemediationStore
             + EventStore,
     > Store for T

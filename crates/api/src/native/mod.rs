@@ -11,6 +11,7 @@ pub mod event_subscriptions;
 pub mod me;
 pub mod orders;
 pub mod remediation;
+pub mod reports;
 pub mod warehouse;
 
 use attest_domain::Authority;
@@ -36,6 +37,12 @@ pub const ORDER_READERS: &[Authority] = &[Authority::OrgAdmin, Authority::CertAd
 /// Who may manage event trigger subscriptions: the tenant administrator only (a subscription
 /// sends campaign data to any URL).
 pub const EVENT_SUBSCRIPTION_MANAGERS: &[Authority] = &[Authority::OrgAdmin];
+/// Who may download campaign reports and the campaign CSV: administrators and auditors.
+pub const REPORT_READERS: &[Authority] = &[
+    Authority::OrgAdmin,
+    Authority::CertAdmin,
+    Authority::ReportAdmin,
+];
 
 /// The native routes, each with its authority requirement (none: any valid token).
 pub fn routes() -> Router<AppState> {
@@ -48,6 +55,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/provisioning-orders",
             get(orders::list_provisioning_orders).route_layer(require_any(ORDER_READERS)),
+        )
+        .route(
+            "/reports/{id}",
+            get(reports::download_report).route_layer(require_any(REPORT_READERS)),
+        )
+        .route(
+            "/campaigns/{id}/review-items.csv",
+            get(reports::download_campaign_csv).route_layer(require_any(REPORT_READERS)),
         )
         .route(
             "/provisioning-orders/manual.csv",

@@ -30,6 +30,7 @@ pub mod certifications;
 pub mod errors;
 pub mod params;
 pub mod remediation_scan;
+pub mod reports;
 pub mod summaries;
 pub mod tasks;
 pub mod templates;
@@ -55,6 +56,7 @@ pub const PREFIXES: &[&str] = &[
     "/campaign-filters/v1",
     "/certifications/v1",
     "/certification-tasks/v1",
+    "/reports/v1",
 ];
 
 /// The versioned public families: every resource under its own segment.
@@ -65,16 +67,18 @@ pub const VERSIONED_PREFIXES: &[&str] = &["/v3", "/v2024", "/v2025", "/v2026", "
 /// family's 401 and 404 still apply).
 pub fn routes(prefix: &str) -> Router<AppState> {
     match prefix {
-        "/campaigns/v1" => campaigns::routes(),
+        "/campaigns/v1" => campaigns::routes().merge(reports::routes()),
         "/certification-tasks/v1" => tasks::routes(),
         "/certifications/v1" => certification_routes(false),
         "/campaign-templates/v1" => templates::routes(),
         "/campaign-filters/v1" => campaign_filters::routes(),
+        "/reports/v1" => reports::download_routes(),
         versioned => {
             let routes = Router::new()
-                .nest("/campaigns", campaigns::routes())
+                .nest("/campaigns", campaigns::routes().merge(reports::routes()))
                 .nest("/certification-tasks", tasks::routes())
                 .nest("/campaign-templates", templates::routes())
+                .nest("/reports", reports::download_routes())
                 .nest(
                     "/certifications",
                     certification_routes(versioned == "/beta"),

@@ -50,6 +50,7 @@ mirror_enum!(
         ActivateCampaign => "ACTIVATE_CAMPAIGN",
         CampaignCreate => "CAMPAIGN_CREATE",
         CampaignDelete => "CAMPAIGN_DELETE",
+        CampaignReport => "CAMPAIGN_REPORT",
     }
 );
 

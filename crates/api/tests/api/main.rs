@@ -18,6 +18,7 @@ mod oauth;
 mod openapi;
 mod rate_limit;
 mod remediation;
+mod reports;
 mod request_id;
 mod summaries;
 mod tasks;

@@ -10,17 +10,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use attest_api::{router, AppState};
 use attest_domain::{Authority, Clock, ManualClock};
 use attest_engine::webhook;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::Path as UrlPath;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Duration, Utc};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::campaigns::{create, manager_campaign};
 use crate::certifications::{items, my_certification};
@@ -218,29 +215,6 @@ fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
-}
-
-/// A GET whose answer is not JSON (the CSV export): status, headers and text.
-async fn get_text(app: &TestApp, uri: &str, token: &str) -> (StatusCode, HeaderMap, String) {
-    let router = router(AppState {
-        store: app.store.clone(),
-        credentials: app.credentials.clone(),
-        campaigns: app.campaigns.clone(),
-        clock: Arc::new(app.clock.clone()),
-        rate_limiter: Arc::new(attest_api::rate_limit::RateLimiter::unlimited()),
-        access_catalog: Default::default(),
-    });
-    let request = Request::builder()
-        .method(Method::GET)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = router.oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
 }
 
 async fn run_delivery(app: &TestApp) -> usize {
@@ -799,11 +773,11 @@ async fn manual_orders_are_listed_exported_and_marked_done() {
         let header_line = attest_api::native::remediation::MANUAL_CSV_HEADER.join(",");
 
         // Held orders wait for apply-decisions: not in the export yet.
-        let (status, headers, text) = get_text(&app, &csv_uri, &s.admin).await;
+        let (status, headers, text) = app.get_text(&csv_uri, &s.admin).await;
         assert_eq!(status, 200, "{text}");
         assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         assert_eq!(text, format!("{header_line}\n"));
-        let (status, _, _) = get_text(&app, &csv_uri, &s.boss).await;
+        let (status, _, _) = app.get_text(&csv_uri, &s.boss).await;
         assert_eq!(status, 403);
 
         let response = app
@@ -820,7 +794,7 @@ async fn manual_orders_are_listed_exported_and_marked_done() {
         assert!(listed
             .values()
             .all(|o| o["sink"] == "MANUAL" && o["status"] == "PENDING" && o["released"] == true));
-        let (_, _, text) = get_text(&app, &csv_uri, &s.admin).await;
+        let (_, _, text) = app.get_text(&csv_uri, &s.admin).await;
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 6, "{text}");
@@ -840,19 +814,19 @@ async fn manual_orders_are_listed_exported_and_marked_done() {
         assert_eq!(&alice_g1[9], "Group one");
         // The reviewer's comment would run as a formula in a spreadsheet: neutralised.
         assert_eq!(&alice_g1[10], "'=HYPERLINK(\"http://evil.test\")");
-        let (_, _, text) = get_text(
-            &app,
-            "/api/v1/provisioning-orders/manual.csv?sourceId=hr",
-            &s.admin,
-        )
-        .await;
+        let (_, _, text) = app
+            .get_text(
+                "/api/v1/provisioning-orders/manual.csv?sourceId=hr",
+                &s.admin,
+            )
+            .await;
         assert_eq!(text.lines().count(), 2, "{text}");
-        let (status, _, text) = get_text(
-            &app,
-            "/api/v1/provisioning-orders/manual.csv?released=maybe",
-            &s.admin,
-        )
-        .await;
+        let (status, _, text) = app
+            .get_text(
+                "/api/v1/provisioning-orders/manual.csv?released=maybe",
+                &s.admin,
+            )
+            .await;
         assert_eq!(status, 400, "{text}");
 
         // Marking done: validated, administrators only, then DONE with who and when.
@@ -907,7 +881,7 @@ async fn manual_orders_are_listed_exported_and_marked_done() {
             assert_eq!(o["doneBy"], "admin");
             assert_eq!(time(&o["doneAt"]), app.clock.now());
         }
-        let (_, _, text) = get_text(&app, &csv_uri, &s.admin).await;
+        let (_, _, text) = app.get_text(&csv_uri, &s.admin).await;
         assert_eq!(
             text.lines().count(),
             5,
@@ -1006,6 +980,44 @@ async fn a_remediation_scan_after_a_re_import_verifies_what_is_gone() {
         assert_eq!(orders(&app, &s, "&status=VERIFIED").await.len(), 3);
         assert_eq!(orders(&app, &s, "&status=STILL_PRESENT").await.len(), 3);
         assert_eq!(run_delivery(&app).await, 0, "a scan runs once per request");
+
+        // The remediation status report shows what the scan found.
+        let response = app
+            .post(
+                &format!(
+                    "/v3/campaigns/{}/run-report/CAMPAIGN_REMEDIATION_STATUS_REPORT",
+                    s.campaign
+                ),
+                &auditor,
+                &Value::Null,
+            )
+            .await;
+        assert_eq!(response.status, 202, "{}", response.body);
+        let report = response.body["id"].as_str().unwrap().to_owned();
+        assert!(app.run_tasks().await >= 1);
+        let (status, _, text) = app
+            .get_text(&format!("/api/v1/reports/{report}"), &auditor)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let (_, rows) = crate::reports::parse_csv(&text);
+        let mut reported: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r["accessId"].clone(), r["status"].clone()))
+            .collect();
+        reported.sort();
+        let mut expected: Vec<(String, String)> = scanned
+            .values()
+            .map(|o| {
+                (
+                    o["accessId"].as_str().unwrap().to_owned(),
+                    o["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        expected.sort();
+        assert_eq!(reported, expected);
+        assert!(reported.iter().any(|(_, s)| s == "VERIFIED"));
+        assert!(reported.iter().any(|(_, s)| s == "STILL_PRESENT"));
 
         // The next import removes the rest; a scan started through each family verifies it.
         // Tokens live an hour: stay within it.

@@ -232,6 +232,20 @@ impl TestApp {
         }
     }
 
+    /// `GET uri` with a bearer token, the body read as text (downloads that are not JSON).
+    pub async fn get_text(&self, uri: &str, token: &str) -> (StatusCode, HeaderMap, String) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(get(uri, Some(token)))
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
     /// `GET uri`, with a bearer token when given.
     pub async fn get(&self, uri: &str, token: Option<&str>) -> TestResponse {
         self.send(get(uri, token)).await
@@ -1086,5 +1100,102 @@ impl attest_store::events::EventStore for FailingStore {
         limit: u32,
     ) -> StoreResult<Vec<attest_store::events::EventDelivery>> {
         self.inner.deliveries(subscription_id, limit).await
+    }
+}
+
+/// Reports pass straight through (the failing paths tested are warehouse and credentials).
+#[async_trait]
+impl attest_store::ReportStore for FailingStore {
+    async fn reports_config(&self) -> StoreResult<Vec<String>> {
+        self.inner.reports_config().await
+    }
+    async fn set_reports_config(&self, columns: &[String], audit: &AuditEvent) -> StoreResult<()> {
+        self.inner.set_reports_config(columns, audit).await
+    }
+    async fn identity_attribute_names(&self) -> StoreResult<Vec<String>> {
+        self.inner.identity_attribute_names().await
+    }
+    async fn start_report(
+        &self,
+        run: &attest_domain::report::ReportRun,
+        task: &Task,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        self.inner.start_report(run, task, audit).await
+    }
+    async fn campaign_reports(
+        &self,
+        campaign: &CampaignId,
+    ) -> StoreResult<Vec<attest_domain::report::ReportRun>> {
+        self.inner.campaign_reports(campaign).await
+    }
+    async fn report_run(
+        &self,
+        id: &attest_domain::report::ReportId,
+    ) -> StoreResult<Option<attest_domain::report::ReportRun>> {
+        self.inner.report_run(id).await
+    }
+    async fn clear_report_file(&self, id: &attest_domain::report::ReportId) -> StoreResult<()> {
+        self.inner.clear_report_file(id).await
+    }
+    async fn append_report_chunk(
+        &self,
+        id: &attest_domain::report::ReportId,
+        seq: i64,
+        data: &[u8],
+    ) -> StoreResult<()> {
+        self.inner.append_report_chunk(id, seq, data).await
+    }
+    async fn finish_report(
+        &self,
+        id: &attest_domain::report::ReportId,
+        status: attest_domain::report::ReportStatus,
+        ran_at: DateTime<Utc>,
+        rows: Option<i64>,
+        error: Option<&str>,
+    ) -> StoreResult<bool> {
+        self.inner
+            .finish_report(id, status, ran_at, rows, error)
+            .await
+    }
+    async fn report_chunk(
+        &self,
+        id: &attest_domain::report::ReportId,
+        seq: i64,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.report_chunk(id, seq).await
+    }
+    async fn campaign_item_span(
+        &self,
+        campaign: &CampaignId,
+    ) -> StoreResult<Option<(ReviewItemId, ReviewItemId)>> {
+        self.inner.campaign_item_span(campaign).await
+    }
+    async fn report_items(
+        &self,
+        campaign: &CampaignId,
+        after: ReviewItemId,
+        last: ReviewItemId,
+        limit: u32,
+    ) -> StoreResult<Vec<attest_store::reports::ReportItemRow>> {
+        self.inner.report_items(campaign, after, last, limit).await
+    }
+    async fn report_certifications(
+        &self,
+        campaign: &CampaignId,
+        after: Option<&CertificationId>,
+        limit: u32,
+    ) -> StoreResult<Vec<attest_store::reports::ReportCertificationRow>> {
+        self.inner
+            .report_certifications(campaign, after, limit)
+            .await
+    }
+    async fn report_orders(
+        &self,
+        campaign: &CampaignId,
+        after: Option<(DateTime<Utc>, &OrderId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<ProvisioningOrder>> {
+        self.inner.report_orders(campaign, after, limit).await
     }
 }

@@ -74,6 +74,22 @@ pub(super) fn target_in(ids: Vec<String>) -> Filter {
     }
 }
 
+/// Tasks of the kinds the certification-task endpoints show: every kind but report runs.
+pub(super) fn certification_task_types() -> Filter {
+    use attest_domain::certification::TaskType;
+    Filter::Compare {
+        field: "type".to_owned(),
+        op: Op::In,
+        value: Value::List(
+            TaskType::ALL
+                .iter()
+                .filter(|t| **t != TaskType::CampaignReport)
+                .map(|t| Value::String(t.as_str().to_owned()))
+                .collect(),
+        ),
+    }
+}
+
 /// A permission as a filter sees it: `target`, and `rights` as a list.
 pub(super) struct PermissionRecord<'a>(pub &'a Permission);
 

@@ -199,6 +199,9 @@ async fn fail(engine: &Campaigns, task: &Task, message: String) -> Result<(), St
             }
         }
     }
+    if task.task_type == TaskType::CampaignReport {
+        super::reports::fail_report(engine, task, &message).await?;
+    }
     store
         .finish_task(&task.id, TaskStatus::Error, &[message], &[], None)
         .await
@@ -215,6 +218,10 @@ async fn execute(engine: &Campaigns, task: &Task) -> TaskResult {
         TaskType::Reassign => reassign(engine, task).await,
         TaskType::AdminReassign => admin_reassign(engine, task).await,
         TaskType::CampaignDelete => delete(engine, task).await,
+        TaskType::CampaignReport => {
+            super::reports::run_report_task(engine, task).await?;
+            Ok(Vec::new())
+        }
         TaskType::CompleteCertification | TaskType::FinishCertification => {
             Err(Failure::Fatal(format!(
                 "{} tasks are not run by this version of Attest",

@@ -20,6 +20,7 @@ mod generation;
 pub(crate) mod list;
 mod outbox;
 mod remediation;
+mod reports;
 mod review;
 pub(crate) mod rows;
 
