@@ -351,8 +351,8 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 30 s, doubling, at most 1 h apart, 8 attempts: about 3 h 40 min from the first attempt to
-    /// the last (with jitter, between 2 h 45 min and 3 h 40 min).
+    /// 30 s, doubling, at most 1 h apart, 8 attempts: seven waits of 30 s to 32 min, about
+    /// 64 min from the first attempt to the last before jitter (with jitter, 32 to 64 min).
     fn default() -> Self {
         Self {
             base: Duration::seconds(30),
