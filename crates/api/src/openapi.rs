@@ -1168,6 +1168,17 @@ fn shape_of(schema: &RefOr<Schema>) -> serde_json::Value {
     value
 }
 
+/// A SailPoint paging number: a non-negative `int32`, at most `maximum` when given.
+fn int32_schema(maximum: Option<i32>) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int32,
+        )))
+        .minimum(Some(0))
+        .maximum(maximum)
+}
+
 fn query_parameter(
     name: &str,
     description: String,
@@ -1230,23 +1241,12 @@ fn query_parameters(query: Query) -> Vec<ParameterBuilder> {
             query_parameter(
                 "limit",
                 "Most results to return (0–250, default 250).".to_owned(),
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Int32,
-                    )))
-                    .minimum(Some(0))
-                    .maximum(Some(250)),
+                int32_schema(Some(250)),
             ),
             query_parameter(
                 "offset",
                 "Results to skip (default 0).".to_owned(),
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Int32,
-                    )))
-                    .minimum(Some(0)),
+                int32_schema(None),
             ),
             query_parameter(
                 "count",
@@ -1273,23 +1273,12 @@ fn query_parameters(query: Query) -> Vec<ParameterBuilder> {
             query_parameter(
                 "limit",
                 "Most filters to return (0–250, default 250).".to_owned(),
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Int32,
-                    )))
-                    .minimum(Some(0))
-                    .maximum(Some(250)),
+                int32_schema(Some(250)),
             ),
             query_parameter(
                 "start",
                 "Filters to skip (default 0).".to_owned(),
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
-                        utoipa::openapi::KnownFormat::Int32,
-                    )))
-                    .minimum(Some(0)),
+                int32_schema(None),
             ),
             query_parameter(
                 "includeSystemFilters",
